@@ -1,0 +1,5 @@
+"""API: enterprises, chains, segments, memberships, supply links."""
+
+from ninja import Router
+
+router = Router(tags=["registry"])

@@ -1,0 +1,13 @@
+"""URL map. Every endpoint is listed in docs/endpoints.md (a test checks it)."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from gulian.api import api
+
+urlpatterns = [
+    path("", include("gulian.core.urls")),
+    path("registry/", include("gulian.registry.urls")),
+    path("api/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
