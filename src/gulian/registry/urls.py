@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+"""Registry URLs: pages (urls_pages) and import/export (urls_io)."""
+
+from gulian.registry import urls_io, urls_pages
 
 app_name = "registry"
-urlpatterns: list = []
+urlpatterns = urls_pages.urlpatterns + urls_io.urlpatterns
