@@ -12,6 +12,7 @@ class TokenAuth(HttpBearer):
     """Bearer token issued on the 'API 令牌' page or by ``gulian token create``."""
 
     def authenticate(self, request, token: str):
+        """The token's user when the key is known, unexpired and the user usable; else None."""
         t = (
             ApiToken.objects.select_related("user", "user__region")
             .filter(digest=ApiToken.hash_key(token))

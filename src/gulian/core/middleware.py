@@ -19,6 +19,7 @@ class ScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        """Set ``request.view_region`` and ``request.view_prefix`` for the view."""
         request.view_region = None
         request.view_prefix = ""
         user = getattr(request, "user", None)

