@@ -160,6 +160,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns when it is missing, even with finders
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders, no collectstatic needed for the demo
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -117,3 +117,24 @@ def test_approve_scope(two_cities, make_user):
     assert pending in User.objects.restrict(ns.hz, "approve")
     assert pending in User.objects.restrict(ns.liaison_hz, "approve")
     assert pending not in User.objects.restrict(ns.nb, "approve")
+
+
+def test_enterprise_user_edits_only_contact_and_size_fields(two_cities):
+    ns = two_cities
+    services.update_enterprise(ns.hz_enterprise, ns.hz_firm, contact_phone="0571-88888888", employees=300)
+    ns.hz_firm.refresh_from_db()
+    assert (ns.hz_firm.contact_phone, ns.hz_firm.employees) == ("0571-88888888", 300)
+    for field, value in [("region_id", "330110"), ("uscc", next_uscc("330106")), ("liaison", None)]:
+        with pytest.raises(OutOfScope):
+            services.update_enterprise(ns.hz_enterprise, ns.hz_firm, **{field: value})
+    ns.hz_firm.refresh_from_db()
+    assert ns.hz_firm.region_id == "330106" and ns.hz_firm.liaison_id == ns.liaison_hz.pk
+
+
+def test_link_ends_cannot_be_changed(two_cities):
+    ns = two_cities
+    with pytest.raises(OutOfScope):
+        services.update_link(ns.hz, ns.hz_link, supplier=ns.hz_firm2)
+    link = services.update_link(ns.hz, ns.hz_link, input_category="动力电池", lead_time_days=7)
+    link.refresh_from_db()
+    assert (link.input_category, link.lead_time_days, link.supplier_id) == ("动力电池", 7, ns.nb_firm.pk)

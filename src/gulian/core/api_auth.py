@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from gulian.core.models import ApiToken
 
@@ -25,6 +25,14 @@ class TokenAuth(HttpBearer):
         return t.user
 
 
+class UsableSessionAuth(SessionAuth):
+    """The browser session (CSRF checked by ninja), for an active and approved user only."""
+
+    def authenticate(self, request, key):
+        """The signed-in user if usable; None makes ninja answer 401."""
+        return request.user if getattr(request.user, "is_usable", False) else None
+
+
 def auth_methods():
     """Token first (no CSRF), then the session cookie (ninja enforces CSRF for it)."""
-    return [TokenAuth(), django_auth]
+    return [TokenAuth(), UsableSessionAuth()]

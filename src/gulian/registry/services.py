@@ -7,7 +7,13 @@ from typing import Any
 from django.db import transaction
 
 from gulian.core import services
+from gulian.core.models import Role
 from gulian.registry.models import Chain, Enterprise, Membership, Segment, SupplyLink
+
+# What an enterprise user may change on its own record: contacts and size, never identity or placement.
+ENTERPRISE_SELF_EDITABLE = frozenset(
+    {"name", "employees", "baseline_output", "contact_name", "contact_phone", "contact_email", "address"}
+)
 
 
 def create_enterprise(actor, **fields: Any) -> Enterprise:
@@ -16,7 +22,16 @@ def create_enterprise(actor, **fields: Any) -> Enterprise:
 
 
 def update_enterprise(actor, enterprise: Enterprise, **changes: Any) -> Enterprise:
-    """Change an enterprise; links touching it get their scope re-derived if its region changed."""
+    """Change an enterprise; links touching it get their scope re-derived if its region changed.
+
+    An enterprise user may change only ``ENTERPRISE_SELF_EDITABLE`` fields of its own record.
+    """
+    if getattr(actor, "role", None) == Role.ENTERPRISE and not actor.is_admin:
+        forbidden = sorted(set(changes) - ENTERPRISE_SELF_EDITABLE)
+        if forbidden:
+            raise services.OutOfScope(
+                f"企业用户不能修改这些字段 / an enterprise user cannot change: {', '.join(forbidden)}"
+            )
     old_region = enterprise.region_id
     with transaction.atomic():
         services.update(actor, enterprise, changes)
@@ -89,6 +104,13 @@ def save_link(actor, supplier: Enterprise, customer: Enterprise, input_category:
     return services.create(actor, link)
 
 
+def update_link(actor, link: SupplyLink, **changes: Any) -> SupplyLink:
+    """Change a link's attributes or input category (its ends stay; a new pair is a new link)."""
+    if {"supplier", "supplier_id", "customer", "customer_id"} & set(changes):
+        raise services.OutOfScope("供应关系的两端不能修改 / a link's supplier and customer cannot be changed")
+    return services.update(actor, link, changes)
+
+
 def delete_link(actor, link: SupplyLink) -> None:
     """Delete a supply link."""
     services.delete(actor, link)
@@ -105,5 +127,6 @@ __all__ = [
     "save_membership",
     "update_chain",
     "update_enterprise",
+    "update_link",
     "update_segment",
 ]
