@@ -73,3 +73,9 @@ def test_failed_write_leaves_no_record(two_cities):
     assert AuditRecord.objects.count() == 0
     two_cities.nb_firm.refresh_from_db()
     assert two_cities.nb_firm.employees is None
+
+
+def test_deleting_a_user_keeps_the_chain_intact(chain_of_writes):
+    chain_of_writes.hz.delete()
+    assert list(audit.verify()) == []
+    assert AuditRecord.objects.get(seq=1).actor_id is not None

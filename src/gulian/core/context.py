@@ -1,11 +1,13 @@
-"""Template context: role-aware navigation."""
+"""Template context: role-aware navigation and the region switcher."""
 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from gulian.core.models import Role
+from gulian.core.regionview import region_options
 
 # (url name, label, roles that see it; None = every signed-in user)
 NAV = [
@@ -20,16 +22,27 @@ NAV = [
 
 
 def navigation(request):
-    """Navigation entries the current user's role may open."""
+    """Navigation entries the current user's role may open, and the region switcher's entries."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not getattr(user, "is_usable", False):
         return {"nav": []}
     role = Role.ADMIN if user.is_admin else user.role
+    path = request.path
     items = []
     for name, label, roles in NAV:
         if roles is None or role in roles:
             try:
-                items.append({"url": reverse(name), "label": label, "name": name})
+                url = reverse(name)
             except Exception:  # noqa: BLE001 - a page not wired yet is simply not shown
                 continue
-    return {"nav": items, "view_region": getattr(request, "view_region", None)}
+            # the home page is active only on itself; the others on every page below them
+            active = path == url if name == "home" else path.startswith(url)
+            items.append({"url": url, "label": label, "name": name, "active": active})
+    return {
+        "nav": items,
+        "view_region": getattr(request, "view_region", None),
+        # evaluated only when the switcher is drawn (one query); an enterprise user has one firm, nothing to narrow
+        "region_options": []
+        if role == Role.ENTERPRISE
+        else SimpleLazyObject(lambda: region_options(request)),
+    }

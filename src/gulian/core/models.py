@@ -251,7 +251,10 @@ class AuditRecord(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database constraint and no cascade: deleting a user must not rewrite (and so break) its records.
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=32)
     model = models.CharField(max_length=64, db_index=True)
