@@ -77,3 +77,9 @@ from gulian.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/registry/", registry_router)
+
+from gulian.dispatch.api import router as dispatch_router  # noqa: E402
+from gulian.dispatch.api_metrics import router as dispatch_metrics_router  # noqa: E402
+
+api.add_router("/dispatch/", dispatch_router)
+api.add_router("/dispatch/", dispatch_metrics_router)

@@ -25,6 +25,10 @@ ENV_SETTINGS = {
     "GULIAN_LOCKOUT_ATTEMPTS": "Failed logins before an account/IP pair is locked. Default: 5.",
     "GULIAN_LOCKOUT_MINUTES": "Minutes a lockout lasts. Default: 30.",
     "GULIAN_IMPORT_MAX_ROWS": "Largest import accepted, in rows. Default: 1000000.",
+    "GULIAN_DISPATCH_DEADLINE": "Local time (HH:MM) on the report date after which a daily report is flagged late. Default: 17:00.",
+    "GULIAN_RECOVERY_THRESHOLD": "Utilisation at or above which an enterprise counts as recovered (达产). Default: 0.8.",
+    "GULIAN_POWER_BASELINE_WINDOW": "Pre-disruption window START:END (ISO dates) for power baselines. Default: 2019-12-01:2020-01-10.",
+    "GULIAN_POWER_ANOMALY_MARGIN": "Gap between utilisation and power index (as fractions) that flags an anomaly. Default: 0.3.",
     "GULIAN_CHROMIUM": "Path of the Chromium used by browser tests. Default: /usr/bin/chromium.",
     "GULIAN_REQUIRE_BROWSER": "1 makes browser tests fail instead of skip when Chromium is missing (set by CI).",
 }
@@ -74,6 +78,7 @@ INSTALLED_APPS = [
     "ninja",
     "gulian.core",
     "gulian.registry",
+    "gulian.dispatch",
     "gulian.demo",
 ]
 
@@ -169,6 +174,12 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Daily dispatch (日调度)
+DISPATCH_DEADLINE = os.environ.get("GULIAN_DISPATCH_DEADLINE", "17:00")
+RECOVERY_THRESHOLD = float(os.environ.get("GULIAN_RECOVERY_THRESHOLD", "0.8"))
+POWER_BASELINE_WINDOW = os.environ.get("GULIAN_POWER_BASELINE_WINDOW", "2019-12-01:2020-01-10")
+POWER_ANOMALY_MARGIN = float(os.environ.get("GULIAN_POWER_ANOMALY_MARGIN", "0.3"))
 
 IMPORT_MAX_ROWS = int(os.environ.get("GULIAN_IMPORT_MAX_ROWS", "1000000"))
 GULIAN_TITLE = _("固链 · 产业链协同平台")

@@ -8,6 +8,7 @@ from gulian.api import api
 urlpatterns = [
     path("", include("gulian.core.urls")),
     path("registry/", include("gulian.registry.urls")),
+    path("dispatch/", include("gulian.dispatch.urls")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
