@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gulian.core import bulk
 from gulian.core.models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
@@ -119,7 +120,7 @@ def record_many(actor, changes: list[Change]) -> list[AuditRecord]:
             r.hash = _digest(prev, _fields(r))
             prev = r.hash
             rows.append(r)
-        AuditRecord.objects.bulk_create(rows, batch_size=2000)
+        bulk.insert(AuditRecord, rows)  # bulk_create, several times faster on SQLite
         AuditHead.objects.filter(pk=1).update(hash=prev)
     return rows
 

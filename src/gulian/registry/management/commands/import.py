@@ -1,0 +1,58 @@
+"""gulian import {enterprises,chains,links} FILE [--user U] [--partial] [--errors OUT.xlsx] [--dry-run]."""  # noqa: N999 - the command is `gulian import`
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gulian.registry.io import KINDS, import_file, write_error_report
+from gulian.registry.io.access import actor_for
+
+SHOWN_ERRORS = 50
+
+
+def _actor(username):
+    try:
+        return actor_for(username)
+    except LookupError as e:
+        raise CommandError(str(e))
+
+
+class Command(BaseCommand):
+    help = (
+        "导入企业名单、产业链成员或供应关系（.xlsx/.csv）/ Import enterprises, chain members or supply links."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=KINDS)
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", help="act as this user (default: system administrator)")
+        parser.add_argument(
+            "--partial", action="store_true", help="apply the accepted rows even if some are rejected"
+        )
+        parser.add_argument("--errors", type=Path, help="write rejected rows to this .xlsx")
+        parser.add_argument("--dry-run", action="store_true", help="validate and count only; write nothing")
+
+    def handle(self, *args, kind, file, user, partial, errors, dry_run, **opts):
+        if not file.is_file():
+            raise CommandError(f"文件不存在 / no such file: {file}")
+        result = import_file(
+            kind, file.read_bytes(), file.name, _actor(user), partial=partial, dry_run=dry_run
+        )
+        if result.header_row:
+            self.stdout.write(f"表头在第 {result.header_row} 行 / header on row {result.header_row}")
+        if result.ignored_columns:
+            ignored = "、".join(result.ignored_columns)
+            self.stdout.write(f"未识别的列已忽略 / ignored columns: {ignored}")
+        for e in result.errors[:SHOWN_ERRORS]:
+            self.stdout.write(f"第 {e.row} 行 / row {e.row}\t{e.column}\t{e.value}\t{e.reason}")
+        if len(result.errors) > SHOWN_ERRORS:
+            self.stdout.write(
+                f"……另有 {len(result.errors) - SHOWN_ERRORS} 条 / … {len(result.errors) - SHOWN_ERRORS} more"
+            )
+        if errors and result.errors:
+            write_error_report(result, str(errors))
+            self.stdout.write(f"错误报告 / error report: {errors}")
+        if result.ok:
+            self.stdout.write(self.style.SUCCESS(result.summary()))
+            return
+        raise CommandError(result.summary(), returncode=1)
