@@ -59,7 +59,7 @@ messages: venv
 	cd src/gulian && ../../$(GULIAN) makemessages -l en -l zh_Hans --ignore 'static/*' && ../../$(GULIAN) compilemessages
 
 bench: venv
-	$(PY) benchmarks/registry.py
+	GULIAN_DEMO=1 $(PY) benchmarks/registry.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
