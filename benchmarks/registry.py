@@ -24,7 +24,9 @@ def run_part(script: str) -> dict:
     )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-5:]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # each part prints one JSON object (possibly indented) after any progress lines
+    text = out.stdout
+    return json.loads(text[text.index("\n{") + 1 :] if not text.startswith("{") else text)
 
 
 def main() -> None:

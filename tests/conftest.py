@@ -23,6 +23,25 @@ def next_uscc(region: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """Transactional tests flush the database afterwards, reference data included; reload it if gone."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from gulian.core.models import Industry
+    from gulian.core.reference import load_industries, load_regions
+
+    if not Region.objects.exists():
+        load_regions(Region)
+    if not Industry.objects.exists():
+        load_industries(Industry)
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # argon2 is the production hasher (tested in tests/core); MD5 keeps fixtures fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

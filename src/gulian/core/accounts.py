@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gulian.core import audit
 from gulian.core.models import ApiToken, Region, Role, User
@@ -55,7 +56,7 @@ def _find_or_create_enterprise(uscc: str, name: str, contact: dict, region_code:
     if region is None and region_code:
         region = Region.objects.filter(code=region_code).first()
     if region is None:
-        message = (
+        message = _(
             "信用代码中的区划已撤销或为全国级，请填写企业所在区域 / "
             "the USCC's region code is not a current region: give the enterprise's region"
         )
@@ -86,11 +87,11 @@ def register_enterprise_user(
         uscc = validate_uscc(uscc)
     except USCCError as e:
         raise ValidationError(
-            {"uscc": ValidationError(f"{e.message_zh} / {e.message_en}", code=f"uscc_{e.code}")}
+            {"uscc": ValidationError(e.localized(), code=f"uscc_{e.code}")}
         )
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(
-            {"username": ValidationError("用户名已被使用 / this username is taken", code="taken")}
+            {"username": ValidationError(_("用户名已被使用 / this username is taken"), code="taken")}
         )
     candidate = User(username=username, email=email, first_name=contact_name, phone=phone)
     try:
@@ -148,7 +149,7 @@ def reject_user(actor, user: User, reason: str) -> User:
     """Reject a pending account: it is deactivated (kept for the record) and the reason audited."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ValidationError("请填写驳回理由 / give a reason", code="required")})
+        raise ValidationError({"reason": ValidationError(_("请填写驳回理由 / give a reason"), code="required")})
     with transaction.atomic():
         _require_approvable(actor, user)
         before = _user_snapshot(user)
@@ -163,7 +164,7 @@ def issue_token(actor: User, name: str) -> tuple[ApiToken, str]:
     name = (name or "").strip()[:64]
     if not name:
         raise ValidationError(
-            {"name": ValidationError("请填写令牌名称 / give the token a name", code="required")}
+            {"name": ValidationError(_("请填写令牌名称 / give the token a name"), code="required")}
         )
     with transaction.atomic():
         token, key = ApiToken.issue(actor, name)

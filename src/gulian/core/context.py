@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gulian.core.models import Role
 from gulian.core.regionview import region_options
@@ -12,12 +13,13 @@ from gulian.core.regionview import region_options
 # (url name, label, roles that see it; None = every signed-in user)
 NAV = [
     ("home", _("首页"), None),
-    ("registry:chain_list", _("产业链"), None),
-    ("registry:enterprise_list", _("企业"), None),
-    ("registry:link_list", _("供应关系"), None),
+    ("registry:chain_list", pgettext_lazy("plural heading", "产业链"), None),
+    ("registry:enterprise_list", pgettext_lazy("plural heading", "企业"), None),
+    ("registry:link_list", pgettext_lazy("plural heading", "供应关系"), None),
     ("registry:import", _("导入导出"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.ADMIN)),
     ("approvals", _("账号审核"), (Role.TASKFORCE, Role.LIAISON, Role.ADMIN)),
     ("tokens", _("API 令牌"), None),
+    ("dispatch:overview", _("日调度"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
 ]
 
 

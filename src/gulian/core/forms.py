@@ -34,7 +34,7 @@ class RegistrationForm(forms.Form):
         try:
             return validate_uscc(self.cleaned_data["uscc"])
         except USCCError as e:
-            raise forms.ValidationError(f"{e.message_zh} / {e.message_en}", code=f"uscc_{e.code}")
+            raise forms.ValidationError(e.localized(), code=f"uscc_{e.code}")
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from gulian.core import audit
 
@@ -19,8 +20,9 @@ from gulian.core import audit
 class OutOfScope(PermissionDenied):
     """The actor may not write this object (or not write it where it would land)."""
 
-    def __init__(self, message: str = "超出管辖范围 / outside your scope"):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        # translated when raised, so a page in English shows the English part alone
+        super().__init__(message or _("超出管辖范围 / outside your scope"))
 
 
 def get_scoped(queryset: models.QuerySet, user, action: str = "view", **lookup) -> models.Model:

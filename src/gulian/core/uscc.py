@@ -54,6 +54,14 @@ class USCCError(ValueError):
         self.message_zh, self.message_en = zh, en
         super().__init__(f"{zh} / {en}: {value}")
 
+    def localized(self) -> str:
+        """The message for a page: English alone when English is active, else "中文 / English"."""
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en"):
+            return self.message_en
+        return f"{self.message_zh} / {self.message_en}"
+
 
 def compact(value: str) -> str:
     """Strip spaces and dashes, upper-case, and turn full-width characters into ASCII."""

@@ -135,7 +135,7 @@ class EnterpriseForm(forms.ModelForm):
         try:
             return validate_uscc(value)
         except USCCError as e:
-            raise forms.ValidationError(f"{e.message_zh} / {e.message_en}", code=f"uscc_{e.code}")
+            raise forms.ValidationError(e.localized(), code=f"uscc_{e.code}")
 
     def clean_country(self):
         return (self.cleaned_data.get("country") or "CN").strip().upper()

@@ -1,0 +1,115 @@
+"""gulian dispatch SUBCOMMAND …: daily dispatch (日调度) from the command line.
+
+Each subcommand is one entry of ``SUBCOMMANDS``: its help line, a function adding its arguments to
+its sub-parser, and a function running it with the parsed options. Adding a subcommand is adding an
+entry (docs/cli.md has a section per subcommand under ``## gulian dispatch``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gulian.dispatch import bulletin_command
+from gulian.registry.io.access import actor_for
+
+SHOWN_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A ``gulian dispatch`` subcommand."""
+
+    help: str
+    add_arguments: Callable[[CommandParser], None]
+    run: Callable[[BaseCommand, dict], None]
+
+
+def iso_date(value: str) -> dt.date:
+    """An argparse type for YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}")
+
+
+def actor(username: str | None):
+    """The named usable user, or the system administrator when none is named."""
+    try:
+        return actor_for(username)
+    except LookupError as e:
+        raise CommandError(str(e))
+
+
+# --- import-reports ---------------------------------------------------------------------------------
+
+
+def _import_arguments(parser: CommandParser) -> None:
+    parser.add_argument("file", type=Path, help=".xlsx/.xls/.csv")
+    parser.add_argument("--date", type=iso_date, help="report date of rows without a 日期 cell (YYYY-MM-DD)")
+    parser.add_argument("--user", help="act as this user (default: system administrator)")
+    parser.add_argument(
+        "--partial", action="store_true", help="apply the accepted rows even if some are rejected"
+    )
+    parser.add_argument("--errors", type=Path, help="write rejected rows to this .xlsx")
+    parser.add_argument("--dry-run", action="store_true", help="validate and count only; write nothing")
+
+
+def _import_run(command: BaseCommand, options: dict) -> None:
+    from gulian.dispatch.imports import import_reports
+    from gulian.registry.io import write_error_report
+
+    file: Path = options["file"]
+    if not file.is_file():
+        raise CommandError(f"文件不存在 / no such file: {file}")
+    result = import_reports(
+        file.read_bytes(),
+        file.name,
+        actor(options["user"]),
+        date=options["date"],
+        partial=options["partial"],
+        dry_run=options["dry_run"],
+    )
+    out = command.stdout
+    if result.header_row:
+        out.write(f"表头在第 {result.header_row} 行 / header on row {result.header_row}")
+    if result.ignored_columns:
+        out.write(f"未识别的列已忽略 / ignored columns: {'、'.join(result.ignored_columns)}")
+    for e in result.errors[:SHOWN_ERRORS]:
+        out.write(f"第 {e.row} 行 / row {e.row}\t{e.column}\t{e.value}\t{e.reason}")
+    if len(result.errors) > SHOWN_ERRORS:
+        more = len(result.errors) - SHOWN_ERRORS
+        out.write(f"……另有 {more} 条 / … {more} more")
+    if options["errors"] and result.errors:
+        write_error_report(result, str(options["errors"]))
+        out.write(f"错误报告 / error report: {options['errors']}")
+    summary = result.summary().replace("更新", "新版本").replace("updated", "corrected")
+    if result.ok:
+        out.write(command.style.SUCCESS(summary))
+        return
+    raise CommandError(summary, returncode=1)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "import-reports": Subcommand(
+        "导入一天的企业日报（.xlsx/.csv）/ import a day's daily reports", _import_arguments, _import_run
+    ),
+}
+SUBCOMMANDS["report"] = Subcommand(bulletin_command.HELP, bulletin_command.add_arguments, bulletin_command.run)
+
+
+class Command(BaseCommand):
+    help = "日调度：导入日报等 / daily dispatch: import reports and more (gulian dispatch SUBCOMMAND --help)"
+
+    def add_arguments(self, parser):
+        subparsers = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        for name, spec in SUBCOMMANDS.items():
+            spec.add_arguments(subparsers.add_parser(name, help=spec.help, description=spec.help))
+
+    def handle(self, *args, subcommand: str, **options):
+        SUBCOMMANDS[subcommand].run(self, options)
