@@ -24,7 +24,7 @@ from gulian.demo.users import DEMO_PASSWORD, DEMO_URL, DEMO_USERS
 from gulian.registry.models import Chain, Enterprise, MemberRole, Membership, Segment, SupplyLink
 from gulian.registry.scope import derive_scope
 
-SMALL = ["--enterprises", "800", "--links", "3000"]
+SMALL = ["--enterprises", "800", "--links", "3000", "--no-dispatch"]  # dispatch data: tests/demo/test_demo_dispatch.py
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TEN_CHAINS = {"数字安防", "集成电路", "网络通信", "智能计算", "生物医药", "炼化一体化与新材料",
               "节能与新能源汽车", "智能装备", "智能家居", "现代纺织和服装"}

@@ -1,14 +1,19 @@
-"""gulian demo [--seed 2020] [--enterprises 20000] [--links 100000] [--reset] [--users-only]."""
+"""gulian demo [--seed 2020] [--enterprises 20000] [--links 100000] [--reset] [--users-only] [--no-dispatch]."""
 
+import argparse
+import datetime as dt
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from gulian.demo import dispatch_curves, dispatch_load
 from gulian.demo import load as demo_load
 from gulian.demo.generator import generate
 from gulian.demo.users import ensure_users, logins_table
+
+DEFAULT_DISPATCH_END = "2020-03-15"  # the whole spring (to 31 May) takes minutes on SQLite: docs/demo.md
 
 
 class Command(BaseCommand):
@@ -26,15 +31,27 @@ class Command(BaseCommand):
                             help="先删除全部产业链登记数据再生成 / delete all registry data first, then generate")
         parser.add_argument("--users-only", action="store_true",
                             help="只创建或重置演示账号 / only create or reset the demo users")
+        parser.add_argument("--dispatch", action=argparse.BooleanOptionalAction, default=True,
+                            help="同时生成日调度演示数据（日报、用电量、汇总）/ also generate the daily dispatch data "
+                                 "(reports, power readings, roll-ups); default on")
+        parser.add_argument("--dispatch-start", type=dt.date.fromisoformat, default=dispatch_curves.START,
+                            help=f"日报起始日期 / first report date (default {dispatch_curves.START})")
+        parser.add_argument("--dispatch-end", type=dt.date.fromisoformat, default=DEFAULT_DISPATCH_END,
+                            help=f"日报截止日期 / last report date (default {DEFAULT_DISPATCH_END}; "
+                                 f"{dispatch_curves.END} for the whole spring)")
 
-    def handle(self, *args, seed, enterprises, links, reset, users_only, **opts):
+    def handle(self, *args, seed, enterprises, links, reset, users_only, dispatch, dispatch_start, dispatch_end,
+               **opts):
         if not settings.DEMO:
             raise CommandError("演示数据只在 GULIAN_DEMO=1 时生成 / set GULIAN_DEMO=1 to generate demo data")
         if users_only:
             self._print_logins()
             return
+        window = (dt.date.fromisoformat(str(dispatch_start)), dt.date.fromisoformat(str(dispatch_end)))
         if not reset and demo_load.has_demo_data():
             self.stdout.write("演示数据已存在，保留不变（--reset 可重新生成） / demo data exists and is kept (--reset regenerates)")
+            if dispatch and not dispatch_load.has_dispatch_data():
+                self._dispatch(seed, *window)
             self._print_logins()
             return
         if not reset and demo_load.has_registry_data():
@@ -52,7 +69,7 @@ class Command(BaseCommand):
         generated = time.perf_counter()
         with transaction.atomic():
             if reset:
-                removed = demo_load.reset_registry()
+                removed = dispatch_load.reset() | demo_load.reset_registry()
                 self.stdout.write(f"已清空 / deleted: {removed}")
             counts = demo_load.load(data)
         loaded = time.perf_counter()
@@ -64,7 +81,25 @@ class Command(BaseCommand):
             f"生成 / generate {generated - started:.1f} s, 写入 / load {loaded - generated:.1f} s; "
             f"fingerprint {data.fingerprint()[:16]}"
         )
+        if dispatch:
+            self._dispatch(seed, *window)
         self._print_logins()
+
+    def _dispatch(self, seed: int, start: dt.date, end: dt.date) -> None:
+        """Generate and load the daily reports and power readings, then build the roll-ups."""
+        try:
+            run = dispatch_load.generate_and_load(seed, start, end)
+        except ValueError as e:
+            raise CommandError(str(e))
+        self.stdout.write(
+            f"日调度演示数据已生成 / dispatch data generated ({start} – {end}): "
+            + ", ".join(f"{label} {n:,}" for label, n in run.counts.items())
+            + f"; 链主受阻 / held-back owners {run.sizes['held_back_owners']}, 异常 / anomalies {run.sizes['anomalies']}"
+        )
+        self.stdout.write(
+            "生成 / plan {plan:.1f} s, 写入 / load {load:.1f} s, 汇总 / roll-ups {rollups:.1f} s; ".format(**run.seconds)
+            + f"fingerprint {run.fingerprint[:16]}"
+        )
 
     def _print_logins(self):
         self.stdout.write(logins_table(ensure_users()))
