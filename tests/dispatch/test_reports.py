@@ -224,8 +224,8 @@ def test_who_may_report_for_whom(two_cities, make_user):
         (ns.province, ns.nb_firm),
         (ns.admin, ns.nb_firm),
     ]
-    for user, firm in allowed:
-        services.submit(user, firm, DAY, data(staff_on_duty=user.pk), Source.WEB, now=now)
+    for n, (user, firm) in enumerate(allowed, start=1):
+        services.submit(user, firm, DAY, data(staff_on_duty=n), Source.WEB, now=now)
     handler = make_user(Role.HANDLER, "330100")
     refused = [
         (ns.hz_enterprise, ns.hz_firm2),

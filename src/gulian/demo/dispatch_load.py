@@ -114,6 +114,8 @@ def reset(actor=None) -> dict[str, int]:
             for model, table in tables.items():
                 cursor.execute(f"SELECT COUNT(*) FROM {table}")
                 counts[model._meta.label] = cursor.fetchone()[0]
+            # fire deferred FK checks first: TRUNCATE refuses tables with pending trigger events
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables.values())}")
         else:
             with indexes_dropped(DailyReport, PowerReading):
