@@ -73,6 +73,10 @@ def test_overview_page_figures_and_drill_down(world):
     assert "region=330100" in page and "杭州市" in page and "宁波市" in page
     city = client_for(world.province).get(reverse("dispatch:overview"), {"date": DATE, "region": "330100"}).text
     assert "西湖区" in city and "返回上一级" in city
+    # the bulletin button carries the same day and region, and the bulletin opens
+    bulletin = city.split('id="bulletin-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert f"date={DATE}" in bulletin and "region=330100" in bulletin
+    assert client_for(world.province).get(bulletin).status_code == 200
     county = client_for(world.province).get(reverse("dispatch:overview"), {"date": DATE, "region": "330106"}).text
     assert reverse("registry:enterprise_list") + "?region=330106" in county  # a county drills into its firms
     data = json.loads(city.split('id="trend-data" type="application/json">')[1].split("</script>")[0])

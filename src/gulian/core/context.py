@@ -19,6 +19,7 @@ NAV = [
     ("registry:import", _("导入导出"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.ADMIN)),
     ("approvals", _("账号审核"), (Role.TASKFORCE, Role.LIAISON, Role.ADMIN)),
     ("tokens", _("API 令牌"), None),
+    ("dispatch:report_today", _("今日日报"), (Role.ENTERPRISE,)),
     ("dispatch:overview", _("日调度"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
 ]
 

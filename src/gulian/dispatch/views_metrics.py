@@ -189,6 +189,9 @@ def overview(request):
         "blockers": blockers,
         "up_link": _up_link(request, sl),
         "held_back_link": _link("dispatch:held_back", request, region="", days="", scale="", above_size="", segment=""),
+        "bulletin_link": _link(
+            "dispatch:bulletin", request, date=day.isoformat(), days="", scale="", above_size="", segment=""
+        ),
     }
     return render(request, "dispatch/overview.html", context)
 
