@@ -222,3 +222,9 @@ def test_list_pages_queries_do_not_grow_with_rows(world, make_enterprise):
     assert {name: count(name) for name in before} == before
     page = c.get(reverse("dispatch:anomalies"), {"date": DATE}).text
     assert page.count("配套") >= 4
+
+
+def test_overview_defaults_to_the_last_day_with_reports(world):
+    page = client_for(world.province).get(reverse("dispatch:overview")).text
+    # no date asked: the page shows the last reported day, not an empty today
+    assert "66.7%" in page and "33.3%" in page

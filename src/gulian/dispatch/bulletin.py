@@ -129,15 +129,6 @@ def office_name(region_name: str, chain: Chain | None) -> str:
     return str(_("{region}产业链协同复工复产工作专班办公室")).format(region=region_name)
 
 
-def latest_date(user, region=None) -> dt.date | None:
-    """The last date with reports in the user's scope (the page's default date)."""
-    rows = RegionDay.objects.restrict(user, "view").filter(reporting__gt=0)
-    place = metrics.resolve(user, region=region).region
-    if place is not None:
-        rows = rows.filter(county__startswith=place.prefix)
-    return rows.order_by("-date").values_list("date", flat=True).first()
-
-
 def _notes(user, day: dt.date, prefix: str, chain: Chain | None, limit: int) -> list[Note]:
     reports = DailyReport.objects.restrict(user, "view").filter(date=day).exclude(blocker_note="")
     if prefix:
@@ -148,6 +139,9 @@ def _notes(user, day: dt.date, prefix: str, chain: Chain | None, limit: int) -> 
         "enterprise__name", "enterprise__uscc", "enterprise__region__name", "blockers", "blocker_note")[:limit]
     return [Note(name, uscc or "", region or "", "、".join(str(b.label) for b in Blocker.decode(mask)), text)
             for name, uscc, region, mask, text in rows]
+
+
+latest_date = metrics.latest_date  # the bulletin page and the overview default to the same day
 
 
 def build(user, day: dt.date, *, region=None, chain=None, notes_limit: int = NOTES_LIMIT) -> Bulletin:

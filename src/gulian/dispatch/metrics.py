@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from gulian.core.models import Region
@@ -180,7 +181,9 @@ def resolve(user, *, region=None, chain=None, segment=None, scale=None, above_si
     if segment_obj is not None and chain_obj is None:
         chain_obj = segment_obj.chain
     if scale and scale not in Scale.values:
-        raise ValidationError({"scale": [f"取值应为 {'/'.join(Scale.values)} / use one of {', '.join(Scale.values)}"]})
+        raise ValidationError(
+            {"scale": [f"取值应为 {'/'.join(Scale.values)} / use one of {', '.join(Scale.values)}"]}
+        )
     return Slice(place, chain_obj, segment_obj, scale or "", parse_above_size(above_size))
 
 
@@ -206,7 +209,11 @@ def overview(user, date: dt.date, *, region=None, chain=None, segment=None, scal
     if refresh:
         rollup.refresh_dirty(date - dt.timedelta(days=7), date)
         rollup.ensure_day(date)
-    days = {date: Measures(), date - dt.timedelta(days=1): Measures(), date - dt.timedelta(days=7): Measures()}
+    days = {
+        date: Measures(),
+        date - dt.timedelta(days=1): Measures(),
+        date - dt.timedelta(days=7): Measures(),
+    }
     seen: set[dt.date] = set()
     for row in s.rows(user).filter(date__in=list(days)).values("date", *FETCH):
         days[row["date"]].add(row)
@@ -219,7 +226,9 @@ def overview(user, date: dt.date, *, region=None, chain=None, segment=None, scal
     )
     for name in FETCH:
         setattr(result, name, getattr(today, name))
-    result.day_on_day = _changes(today, days[date - dt.timedelta(days=1)] if (date - dt.timedelta(days=1)) in seen else None)
+    result.day_on_day = _changes(
+        today, days[date - dt.timedelta(days=1)] if (date - dt.timedelta(days=1)) in seen else None
+    )
     week = date - dt.timedelta(days=7)
     result.week_on_week = _changes(today, days[week] if week in seen else None)
     return result
@@ -267,7 +276,9 @@ def breakdown(user, date: dt.date, *, by: str = "region", region=None, chain=Non
               above_size=None, refresh: bool = True) -> list[BreakdownRow]:  # fmt: skip
     """Rows of the slice split by ``by``: region (children), chain, segment, scale or above_size."""
     if by not in BREAKDOWNS:
-        raise ValidationError({"by": [f"取值应为 {'/'.join(BREAKDOWNS)} / use one of {', '.join(BREAKDOWNS)}"]})
+        raise ValidationError(
+            {"by": [f"取值应为 {'/'.join(BREAKDOWNS)} / use one of {', '.join(BREAKDOWNS)}"]}
+        )
     s = resolve(user, region=region, chain=chain, segment=segment, scale=scale, above_size=above_size)
     if refresh:
         rollup.refresh_dirty(date, date)
@@ -286,7 +297,9 @@ def breakdown(user, date: dt.date, *, by: str = "region", region=None, chain=Non
         groups = _group(rows, lambda r: f"{r['chain_id']}:{r['segment_id'] or ''}")
         segments = {
             str(seg.pk): seg
-            for seg in Segment.objects.filter(pk__in=[int(k.split(":")[1]) for k in groups if k.split(":")[1]])
+            for seg in Segment.objects.filter(
+                pk__in=[int(k.split(":")[1]) for k in groups if k.split(":")[1]]
+            )
         }
         chains = {str(c.pk): c for c in Chain.objects.filter(pk__in=[int(k.split(":")[0]) for k in groups])}
         out = []
@@ -295,7 +308,9 @@ def breakdown(user, date: dt.date, *, by: str = "region", region=None, chain=Non
             seg = segments.get(seg_pk)
             name = seg.name if seg else "未分环节 / no segment"
             label = name if s.chain is not None else f"{chains[chain_pk].name} · {name}"
-            out.append((chains[chain_pk].code, seg.order if seg else 9999, _row(groups[k], key=seg_pk, label=label)))
+            out.append(
+                (chains[chain_pk].code, seg.order if seg else 9999, _row(groups[k], key=seg_pk, label=label))
+            )
         return [row for *_sort, row in sorted(out, key=lambda t: (t[0], t[1]))]
     rows = s.rows(user).filter(date=date).values("scale", "above_size", *FETCH)
     if by == "scale":
@@ -337,5 +352,18 @@ def series(user, start: dt.date, end: dt.date, *, region=None, chain=None, segme
     return points
 
 
+def latest_date(user, region=None) -> dt.date | None:
+    """The last date with reports in the user's scope (the page's default date)."""
+    rows = RegionDay.objects.restrict(user, "view").filter(reporting__gt=0)
+    place = resolve(user, region=region).region
+    if place is not None:
+        rows = rows.filter(county__startswith=place.prefix)
+    latest = rows.order_by("-date").values_list("date", flat=True).first()
+    # reports filed since the last roll-up may make a later day the latest one
+    if rollup.refresh_dirty(latest, timezone.localdate()):
+        latest = rows.order_by("-date").values_list("date", flat=True).first()
+    return latest
+
+
 __all__ = ["BREAKDOWNS", "COUNTS", "RATES", "BreakdownRow", "Measures", "Overview", "SeriesPoint", "Slice",
-           "breakdown", "overview", "resolve", "series"]  # fmt: skip
+           "breakdown", "latest_date", "overview", "resolve", "series"]  # fmt: skip

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -66,6 +66,13 @@ def index_text(value: float | None) -> str:
 
 
 def _date(request) -> tuple[dt.date, str]:
+    """The asked-for date; without one, the last day with reports in scope (else today)."""
+    if not (request.GET.get("date") or "").strip():
+        region = (request.GET.get("region") or "").strip() or getattr(request.view_region, "code", None)
+        try:
+            return metrics.latest_date(request.user, region) or timezone.localdate(), ""
+        except Http404:
+            return timezone.localdate(), ""
     try:
         return parse_date(request.GET.get("date")), ""
     except ValidationError:
