@@ -8,6 +8,7 @@ or chain is a 404, like everywhere else.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from urllib.parse import quote
 
@@ -16,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from gulian.dispatch import bulletin, bulletin_xlsx
@@ -47,6 +49,11 @@ def _build(request) -> bulletin.Bulletin:
     return bulletin.build(request.user, day, **params)
 
 
+def date_text(day: dt.date) -> str:
+    """The bulletin's date in the active language (2020年2月20日 in Chinese, Feb. 20, 2020 in English)."""
+    return formats.date_format(day, "DATE_FORMAT")
+
+
 def change_text(value: float | None, scale: float = 100, unit: str = "") -> str:
     """A change in words: 提高 1.2 个百分点 / 下降 0.3 个百分点 / 持平; '—' when unknown."""
     if value is None:
@@ -67,7 +74,7 @@ def summary_text(b: bulletin.Bulletin) -> str:
         "达产率{recovery}，较上周{recovery_wow}；按产值加权的产能利用率{utilisation}；员工到岗率{on_duty}；"
         "电力复工指数{power}（上年同期或疫前水平为100）。"
     ).format(
-        date=bulletin.zh_date(b.date), place=b.place, expected=f"{ov.expected:,}", reporting=f"{ov.reporting:,}",
+        date=date_text(b.date), place=b.place, expected=f"{ov.expected:,}", reporting=f"{ov.reporting:,}",
         reporting_rate=pct(ov.reporting_rate), resumed=f"{ov.resumed:,}", resumption=pct(ov.resumption_rate),
         dod=change_text(ov.day_on_day.get("resumption_rate")), above=pct(above.resumption_rate),
         recovery=pct(ov.recovery_rate), recovery_wow=change_text(ov.week_on_week.get("recovery_rate")),
@@ -82,8 +89,8 @@ def held_back_text(b: bulletin.Bulletin) -> str:
     return _(
         "涉及链主企业{owners}家、配套企业{suppliers}家次（未复工{not_resumed}、未达产{below}、未报送{missing}），"
         "其中问题持续7天以上的{long}家次。"
-    ).format(owners=len({r.owner_id for r in rows}), suppliers=len(rows), long=sum(1 for r in rows if (r.days or 0) >= 7),
-             **status)
+    ).format(owners=f"{len({r.owner_id for r in rows}):,}", suppliers=f"{len(rows):,}",
+             long=f"{sum(1 for r in rows if (r.days or 0) >= 7):,}", **{k: f"{n:,}" for k, n in status.items()})
 
 
 def sample_notes(notes: list[bulletin.Note], k: int) -> list[bulletin.Note]:
@@ -98,6 +105,11 @@ def sample_notes(notes: list[bulletin.Note], k: int) -> list[bulletin.Note]:
             return chosen
     rest = [n for n in notes if n not in chosen]
     return chosen + rest[: k - len(chosen)]
+
+
+def _localised_note(note: bulletin.Note) -> bulletin.Note:
+    # bulletin.Note joins blocker labels with "、"; the labels themselves never contain it.
+    return dataclasses.replace(note, blockers=note.blockers.replace("、", pgettext("list separator", "、")))
 
 
 def _kpi_rows(b: bulletin.Bulletin) -> list[dict]:
@@ -161,7 +173,7 @@ def bulletin_page(request):
                                          ("chain", b.chain.code if b.chain else "")) if v})
     context = {
         "b": b,
-        "date_text": bulletin.zh_date(b.date),
+        "date_text": date_text(b.date),
         "summary": summary_text(b),
         "kpi_pairs": _pairs(_kpi_rows(b)),
         "regions": _rate_rows(b.regions),
@@ -172,7 +184,7 @@ def bulletin_page(request):
         "anomalies": [{"a": a, "utilisation": pct(a.utilisation), "index": index_text(a.power_index),
                        "gap": points(a.gap)} for a in b.anomalies[:PAGE_ANOMALIES]],
         "blockers": [{"label": label, "count": n, "share": pct(share)} for label, n, share in b.blocker_counts()],
-        "notes": sample_notes(b.notes, PAGE_NOTES),
+        "notes": [_localised_note(n) for n in sample_notes(b.notes, PAGE_NOTES)],
         "charts": _charts(b),
         "xlsx_url": reverse("dispatch:bulletin_xlsx") + "?" + query,
         "overview_url": reverse("dispatch:overview") + "?" + query,

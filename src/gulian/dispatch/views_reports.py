@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gulian.core.models import Role
@@ -31,8 +32,8 @@ from gulian.core.views import apply_form_errors, usable_required
 from gulian.dispatch import imports, services
 from gulian.dispatch.forms import DailyReportForm, ReportImportForm, initial_from
 from gulian.dispatch.missing import missing_reports, write_missing_xlsx
-from gulian.dispatch.models import DailyReport, DailyReportVersion, Source
-from gulian.dispatch.reportdata import FIELDS, blocker_labels_zh
+from gulian.dispatch.models import Blocker, DailyReport, DailyReportVersion, Source
+from gulian.dispatch.reportdata import FIELDS
 from gulian.registry.io import write_error_report
 from gulian.registry.models import Enterprise
 from gulian.registry.views_io import importer_required
@@ -41,6 +42,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_PAGE = 31  # a month of reports per page
 MISSING_SHOWN = 2000  # enterprises listed on the page; the export has all
 SHOWN_ERRORS = 500
+
+
+def blocker_text(mask: int) -> str:
+    """The blockers in ``mask`` as one line in the UI language (用工、物流 / Staffing, Logistics)."""
+    return pgettext("list separator", "、").join(str(b.label) for b in Blocker.decode(mask))
 
 
 def _day(request, today: dt.date) -> dt.date:
@@ -100,15 +106,11 @@ def _report_form(request, firm: Enterprise):
             if outcome.status == services.UNCHANGED:
                 messages.info(request, _("内容与已提交的日报相同，未生成新版本"))
             else:
-                messages.success(
-                    request,
-                    _("已提交 %(date)s 的日报（第 %(version)s 版）%(late)s")
-                    % {
-                        "date": report.date,
-                        "version": report.version,
-                        "late": _("，迟报") if report.late else "",
-                    },
+                # Whole sentences, not a "，迟报" fragment: word order differs between languages.
+                text = _("已提交 %(date)s 的日报（第 %(version)s 版，迟报）") if report.late else _(
+                    "已提交 %(date)s 的日报（第 %(version)s 版）"
                 )
+                messages.success(request, text % {"date": report.date, "version": report.version})
             own = user.role == Role.ENTERPRISE
             url = reverse("dispatch:report_today") if own else reverse("dispatch:report_for", args=[firm.pk])
             return redirect(f"{url}?date={report.date.isoformat()}")
@@ -143,7 +145,7 @@ def _version_rows(report: DailyReport) -> list[dict]:
             {
                 "version": v,
                 "utilisation": _percent(v.data.get("utilisation")),
-                "blockers": "、".join(blocker_labels_zh(int(v.data.get("blockers") or 0))),
+                "blockers": blocker_text(int(v.data.get("blockers") or 0)),
                 "changed": changed,
             }
         )
@@ -170,7 +172,7 @@ def report_history(request, enterprise_id: int):
         .order_by("-date")
     )
     page = Paginator(reports, HISTORY_PAGE).get_page(request.GET.get("page"))
-    rows = [{"report": r, "blockers": "、".join(blocker_labels_zh(r.blockers)), "versions": _version_rows(r)}
+    rows = [{"report": r, "blockers": blocker_text(r.blockers), "versions": _version_rows(r)}
             for r in page]  # fmt: skip
     context = {
         "firm": firm,
