@@ -10,7 +10,6 @@ from io import BytesIO
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -19,11 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gulian.core.models import Role
 from gulian.dispatch.power_io import METERS, READINGS, import_power, template
-from gulian.registry.io import write_error_report
+from gulian.registry.io import errorfile
 
 POWER_ROLES = (Role.TASKFORCE, Role.ADMIN)
-SHOWN_ERRORS = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = errorfile.XLSX
 TEMPLATE_NAMES = {READINGS: "日用电量导入模板.xlsx", METERS: "电表对照表模板.xlsx"}
 
 
@@ -45,9 +43,7 @@ def _may_import(user) -> bool:
 
 
 def _error_path(user) -> Path:
-    folder = Path(settings.VAR_DIR) / "import-errors"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"power-{user.pk}.xlsx"
+    return errorfile.error_path(user, "power-")
 
 
 @login_required
@@ -68,16 +64,9 @@ def power_import(request):
             partial=form.cleaned_data["partial"],
             dry_run=form.cleaned_data["dry_run"],
         )
-        path = _error_path(request.user)
-        if result.errors:
-            write_error_report(result, str(path))
-        else:
-            path.unlink(missing_ok=True)
+        errorfile.keep_errors(result, _error_path(request.user))
     context = {
-        "form": form,
-        "result": result,
-        "shown_errors": result.errors[:SHOWN_ERRORS] if result else [],
-        "has_error_file": _error_path(request.user).exists(),
+        **errorfile.page_context(form, result, _error_path(request.user)),
         "templates": [(READINGS, _("日用电量")), (METERS, _("电表对照表"))],
     }
     return render(request, "dispatch/power_import.html", context)
@@ -87,10 +76,9 @@ def power_import(request):
 @require_GET
 def power_import_errors(request):
     """The user's last power import error report (.xlsx)."""
-    path = _error_path(request.user)
-    if not _may_import(request.user) or not path.exists():
+    if not _may_import(request.user):
         raise Http404("没有错误报告 / no error report")
-    return FileResponse(path.open("rb"), as_attachment=True, filename="用电数据导入错误报告.xlsx", content_type=XLSX)
+    return errorfile.download(_error_path(request.user), "用电数据导入错误报告.xlsx")
 
 
 @login_required

@@ -12,7 +12,6 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -34,14 +33,13 @@ from gulian.dispatch.forms import DailyReportForm, ReportImportForm, initial_fro
 from gulian.dispatch.missing import missing_reports, write_missing_xlsx
 from gulian.dispatch.models import Blocker, DailyReport, DailyReportVersion, Source
 from gulian.dispatch.reportdata import FIELDS
-from gulian.registry.io import write_error_report
+from gulian.registry.io import errorfile
 from gulian.registry.models import Enterprise
 from gulian.registry.views_io import importer_required
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = errorfile.XLSX
 HISTORY_PAGE = 31  # a month of reports per page
 MISSING_SHOWN = 2000  # enterprises listed on the page; the export has all
-SHOWN_ERRORS = 500
 
 
 def blocker_text(mask: int) -> str:
@@ -214,10 +212,8 @@ def missing(request):
 
 
 def _error_path(user) -> Path:
-    """The user's last report-import error file (one per user, replaced by each import)."""
-    folder = Path(settings.VAR_DIR) / "import-errors"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"dispatch-{user.pk}.xlsx"
+    """The user's last report-import error file."""
+    return errorfile.error_path(user, "dispatch-")
 
 
 @importer_required
@@ -236,17 +232,8 @@ def import_reports(request):
             partial=form.cleaned_data["partial"],
             dry_run=form.cleaned_data["dry_run"],
         )
-        path = _error_path(request.user)
-        if result.errors:
-            write_error_report(result, str(path))
-        else:
-            path.unlink(missing_ok=True)
-    context = {
-        "form": form,
-        "result": result,
-        "shown_errors": result.errors[:SHOWN_ERRORS] if result else [],
-        "has_error_file": _error_path(request.user).exists(),
-    }
+        errorfile.keep_errors(result, _error_path(request.user))
+    context = errorfile.page_context(form, result, _error_path(request.user))
     return render(request, "dispatch/report_import.html", context)
 
 
@@ -254,12 +241,7 @@ def import_reports(request):
 @require_GET
 def import_reports_errors(request):
     """The user's last report-import error report (.xlsx); 404 when it had none."""
-    path = _error_path(request.user)
-    if not path.exists():
-        raise Http404("没有错误报告 / no error report")
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename="日报导入错误报告.xlsx", content_type=XLSX
-    )
+    return errorfile.download(_error_path(request.user), "日报导入错误报告.xlsx")
 
 
 @importer_required

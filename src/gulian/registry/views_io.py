@@ -14,7 +14,6 @@ from io import BytesIO
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import render
@@ -23,14 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pydantic import ValidationError
 
 from gulian.core.models import Role
-from gulian.registry.io import KINDS, import_file, write_error_report, write_template
+from gulian.registry.io import KINDS, errorfile, import_file, write_template
 from gulian.registry.io import export_file as write_export
 
 IMPORT_ROLES = (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.ADMIN)
 KIND_CHOICES = [("enterprises", _("企业名单")), ("chains", _("产业链成员")), ("links", _("供应关系"))]
 FILE_NAMES = {"enterprises": "企业名单", "chains": "产业链成员", "links": "供应关系"}
-SHOWN_ERRORS = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = errorfile.XLSX
 
 
 class ImportForm(forms.Form):
@@ -57,10 +55,8 @@ def importer_required(view):
 
 
 def _error_path(user) -> Path:
-    """Where the user's last error report is kept (one per user, replaced by each import)."""
-    folder = Path(settings.VAR_DIR) / "import-errors"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{user.pk}.xlsx"
+    """Where the user's last registry import error report is kept."""
+    return errorfile.error_path(user)
 
 
 def _check_kind(kind: str) -> None:
@@ -84,18 +80,8 @@ def import_view(request):
             partial=form.cleaned_data["partial"],
             dry_run=form.cleaned_data["dry_run"],
         )
-        path = _error_path(request.user)
-        if result.errors:
-            write_error_report(result, str(path))
-        else:
-            path.unlink(missing_ok=True)
-    context = {
-        "form": form,
-        "result": result,
-        "shown_errors": result.errors[:SHOWN_ERRORS] if result else [],
-        "kinds": KIND_CHOICES,
-        "has_error_file": _error_path(request.user).exists(),
-    }
+        errorfile.keep_errors(result, _error_path(request.user))
+    context = {**errorfile.page_context(form, result, _error_path(request.user)), "kinds": KIND_CHOICES}
     return render(request, "registry/import.html", context, status=200)
 
 
@@ -103,10 +89,7 @@ def import_view(request):
 @require_GET
 def import_errors(request):
     """The user's last error report (.xlsx); 404 when the last import had none."""
-    path = _error_path(request.user)
-    if not path.exists():
-        raise Http404("没有错误报告 / no error report")
-    return FileResponse(path.open("rb"), as_attachment=True, filename="导入错误报告.xlsx", content_type=XLSX)
+    return errorfile.download(_error_path(request.user), "导入错误报告.xlsx")
 
 
 @importer_required

@@ -16,9 +16,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gulian.dispatch import bulletin_command
+from gulian.registry.io import errorfile
 from gulian.registry.io.access import actor_for
-
-SHOWN_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,6 @@ def _import_arguments(parser: CommandParser) -> None:
 
 def _import_run(command: BaseCommand, options: dict) -> None:
     from gulian.dispatch.imports import import_reports
-    from gulian.registry.io import write_error_report
 
     file: Path = options["file"]
     if not file.is_file():
@@ -76,18 +74,7 @@ def _import_run(command: BaseCommand, options: dict) -> None:
         dry_run=options["dry_run"],
     )
     out = command.stdout
-    if result.header_row:
-        out.write(f"表头在第 {result.header_row} 行 / header on row {result.header_row}")
-    if result.ignored_columns:
-        out.write(f"未识别的列已忽略 / ignored columns: {'、'.join(result.ignored_columns)}")
-    for e in result.errors[:SHOWN_ERRORS]:
-        out.write(f"第 {e.row} 行 / row {e.row}\t{e.column}\t{e.value}\t{e.reason}")
-    if len(result.errors) > SHOWN_ERRORS:
-        more = len(result.errors) - SHOWN_ERRORS
-        out.write(f"……另有 {more} 条 / … {more} more")
-    if options["errors"] and result.errors:
-        write_error_report(result, str(options["errors"]))
-        out.write(f"错误报告 / error report: {options['errors']}")
+    errorfile.report_to_command(out, result, options["errors"])
     summary = result.summary().replace("更新", "新版本").replace("updated", "corrected")
     if result.ok:
         out.write(command.style.SUCCESS(summary))

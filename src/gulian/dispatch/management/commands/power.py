@@ -11,11 +11,9 @@ from gulian.dispatch import power, rollup
 from gulian.dispatch.models import PowerReading
 from gulian.dispatch.power_io import import_power
 from gulian.dispatch.slicing import resolve_region
-from gulian.registry.io import write_error_report
+from gulian.registry.io import errorfile
 from gulian.registry.io.access import actor_for
 from gulian.registry.models import Enterprise
-
-SHOWN_ERRORS = 50
 
 
 def _actor(username):
@@ -62,14 +60,7 @@ class Command(BaseCommand):
         result = import_power(
             _actor(user), file.read_bytes(), file.name, meters=mapping, partial=partial, dry_run=dry_run
         )
-        for e in result.errors[:SHOWN_ERRORS]:
-            self.stdout.write(f"第 {e.row} 行 / row {e.row}\t{e.column}\t{e.value}\t{e.reason}")
-        if len(result.errors) > SHOWN_ERRORS:
-            more = len(result.errors) - SHOWN_ERRORS
-            self.stdout.write(f"……另有 {more} 条 / … {more} more")
-        if errors and result.errors:
-            write_error_report(result, str(errors))
-            self.stdout.write(f"错误报告 / error report: {errors}")
+        errorfile.report_to_command(self.stdout, result, errors)
         if result.days:
             self.stdout.write(f"数据日期 / dates: {result.days[0]} – {result.days[-1]} ({len(result.days)})")
         if result.ok:

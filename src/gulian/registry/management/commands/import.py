@@ -4,10 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gulian.registry.io import KINDS, import_file, write_error_report
+from gulian.registry.io import KINDS, errorfile, import_file
 from gulian.registry.io.access import actor_for
-
-SHOWN_ERRORS = 50
 
 
 def _actor(username):
@@ -38,20 +36,7 @@ class Command(BaseCommand):
         result = import_file(
             kind, file.read_bytes(), file.name, _actor(user), partial=partial, dry_run=dry_run
         )
-        if result.header_row:
-            self.stdout.write(f"表头在第 {result.header_row} 行 / header on row {result.header_row}")
-        if result.ignored_columns:
-            ignored = "、".join(result.ignored_columns)
-            self.stdout.write(f"未识别的列已忽略 / ignored columns: {ignored}")
-        for e in result.errors[:SHOWN_ERRORS]:
-            self.stdout.write(f"第 {e.row} 行 / row {e.row}\t{e.column}\t{e.value}\t{e.reason}")
-        if len(result.errors) > SHOWN_ERRORS:
-            self.stdout.write(
-                f"……另有 {len(result.errors) - SHOWN_ERRORS} 条 / … {len(result.errors) - SHOWN_ERRORS} more"
-            )
-        if errors and result.errors:
-            write_error_report(result, str(errors))
-            self.stdout.write(f"错误报告 / error report: {errors}")
+        errorfile.report_to_command(self.stdout, result, errors)
         if result.ok:
             self.stdout.write(self.style.SUCCESS(result.summary()))
             return
