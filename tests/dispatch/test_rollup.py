@@ -123,3 +123,38 @@ def test_rebuild_and_overview_reads_roll_ups_only(firms, make_user, django_asser
     with django_assert_max_num_queries(4):  # refresh check, ensure_day, region, roll-up rows
         ov = metrics.overview(province, D)
     assert (ov.expected, ov.reporting) == (4, 3)
+
+
+def _all_rows(model) -> list[tuple]:
+    fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return sorted(tuple(str(v) for v in row) for row in model.objects.values_list(*fields))
+
+
+def test_rebuild_of_a_range_equals_recomputing_each_day(firms):
+    """Ranges share one computation (rebuild); a single day (refresh) must give the very same rows."""
+    a, b, c, e = firms
+    chain = Chain.objects.create(code="auto", name="汽车", region_id="330000")
+    up = Segment.objects.create(chain=chain, order=1, name="零部件")
+    Membership.objects.create(enterprise=a, chain=chain, role=MemberRole.OWNER)
+    Membership.objects.create(enterprise=b, chain=chain, segment=up, role=MemberRole.CORE)
+    Membership.objects.create(enterprise=c, chain=chain, segment=up, role=MemberRole.SUPPLIER)
+    for offset in (-3, -2, 1, 2):
+        report(a, day(offset), util="0.7", blockers=L)
+        report(c, day(offset), resumed=offset > 0, util="0.85", blockers=M | L)
+    report(e, day(1), util="0.95")
+    readings(a, dt.date(2019, 2, 12), [100.25, 90.5, 110, 95.75, 101, 99.5, 103, 97, 100, 104, 96, 98.5, 102, 99])
+    readings(b, dt.date(2019, 12, 5), [250.5, 260.25])  # window baseline only
+    readings(c, dt.date(2019, 2, 14), [300, 310.5, 290])  # too few last-year days: window missing too → none
+    for offset in range(-3, 3):
+        for firm, kwh in ((a, 80.5 + offset), (b, 125.25 - offset), (c, 200), (e, 50)):
+            reading(firm, day(offset), kwh)
+    assert rollup.rebuild(day(-3), day(2)) == 6
+    ranged = _all_rows(RegionDay), _all_rows(ChainDay)
+    assert RegionDay.objects.filter(date=day(-3), kwh__gt=0).exists()
+    assert ChainDay.objects.filter(date=day(1), kwh_baseline__gt=0).exists()
+    RegionDay.objects.all().delete()
+    ChainDay.objects.all().delete()
+    for offset in range(-3, 3):
+        rollup.mark_dirty(day(offset))
+    assert len(rollup.refresh_dirty()) == 6
+    assert (_all_rows(RegionDay), _all_rows(ChainDay)) == ranged

@@ -164,7 +164,8 @@ def test_hangzhou_cannot_create_enterprise_in_ningbo(two_cities):
 
 def test_create_enterprise_validation_errors(two_cities):
     api = TokenClient(two_cities.hz)
-    bad = next_uscc("330106")[:-1] + ("0" if next_uscc("330106")[-1] != "0" else "1")
+    good = next_uscc("330106")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")  # the same code with a wrong check digit
     r = api.post(E, {"name": "坏代码公司", "uscc": bad, "region": "330106"})
     assert r.status_code == 422
     body = r.json()

@@ -20,7 +20,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.db.models import Avg, Count, FloatField, QuerySet
 from django.db.models.functions import Cast
 
@@ -111,6 +113,62 @@ def baseline_details(firms, day: dt.date, *, window: WindowBaselines | None = No
     for firm, (mean, _n) in pre.items():
         if firm not in out and mean > 0 and (wanted is None or firm in wanted):
             out[firm] = Baseline(mean, "window")
+    return out
+
+
+def raw_rows(qs: QuerySet, first: dt.date):
+    """Rows of a values_list (enterprise id, date, float) with the date as days after ``first``.
+
+    Run on a plain cursor: Django's per-value converters cost more than the query for the
+    millions of readings of a range.
+    """
+    sql, params = qs.query.sql_with_params()
+    offsets: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20_000):
+            for firm, date, value in batch:
+                offset = offsets.get(date)
+                if offset is None:
+                    day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
+                    offset = offsets[date] = (day - first).days
+                yield firm, offset, float(value)
+
+
+def baseline_matrix(firm_ids: list[int], days: list[dt.date], *, window: WindowBaselines | None = None) -> np.ndarray:
+    """Baselines of ``firm_ids`` (sorted) on each of ``days``: an array days × firms, NaN for none.
+
+    The same rules as :func:`baseline_details`, for a whole range at once: one query reads the
+    last-year readings of every firm over the periods of all ``days``, and each day's 7-day means
+    are taken from that matrix (summed in date order); the window means are read once.
+    """
+    window = window or WindowBaselines()
+    out = np.full((len(days), len(firm_ids)), np.nan)
+    if not days or not firm_ids:
+        return out
+    periods = [last_year_period(d) for d in days]
+    first, last = min(p[0] for p in periods), max(p[1] for p in periods)
+    column = {f: i for i, f in enumerate(firm_ids)}
+    kwh = np.zeros(((last - first).days + 1, len(firm_ids)))
+    seen = np.zeros(kwh.shape, dtype=bool)
+    rows = PowerReading.objects.filter(date__range=(first, last)).order_by().values_list(
+        "enterprise_id", "date", Cast("kwh", FloatField())
+    )
+    for firm, offset, value in raw_rows(rows, first):
+        i = column.get(firm)
+        if i is not None:
+            kwh[offset, i] = value
+            seen[offset, i] = True
+    pre = window.get()
+    pre_mean = np.array([pre[f][0] if f in pre else np.nan for f in firm_ids])
+    pre_ok = pre_mean > 0
+    for k, (p_start, p_end) in enumerate(periods):
+        a, b = (p_start - first).days, (p_end - first).days + 1
+        n = seen[a:b].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = kwh[a:b].sum(axis=0) / n
+        last_year_ok = (n >= MIN_LAST_YEAR_DAYS) & (mean > 0)
+        out[k] = np.where(last_year_ok, mean, np.where(pre_ok, pre_mean, np.nan))
     return out
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, FloatField, Q, Sum
@@ -26,7 +27,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from gulian.dispatch.models import Blocker, ChainDay, DailyReport, DirtyDay, PowerReading, RegionDay
-from gulian.dispatch.power import WindowBaselines, baselines
+from gulian.dispatch.power import WindowBaselines, baseline_matrix, raw_rows
 from gulian.registry.models import Enterprise, Membership
 
 COUNTS = ("expected", "reporting", "late", "resumed", "recovered", "staff_on_duty", "staff_normal")
@@ -34,6 +35,7 @@ SUMS = ("output_weight", "weighted_utilisation", "kwh", "kwh_baseline")
 MEASURES = COUNTS + SUMS
 BLOCKER_BITS = tuple(int(b) for b in Blocker)
 INSERT_BATCH = 5000
+REBUILD_DAYS = 31  # dates per recompute in a rebuild: bounds memory (days × firms matrices)
 
 
 def mark_dirty(*dates: dt.date) -> None:
@@ -82,14 +84,21 @@ CHAIN = {"chain_": F("enterprise__memberships__chain_id"), "segment_": F("enterp
 
 
 class Cells:
-    """Measures per cell key while a date is being recomputed."""
+    """Measures per cell key of one date while it is being recomputed (all expected cells present)."""
 
-    def __init__(self):
-        self.cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0) | {"blockers": {}})
+    def __init__(self, expected: dict[tuple, int]):
+        self.cells: dict[tuple, dict] = {k: EMPTY | {"expected": n, "blockers": {}} for k, n in expected.items()}
+
+    def cell(self, key: tuple) -> dict:
+        """The cell of ``key``, created empty when no enterprise is expected in it."""
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = EMPTY | {"blockers": {}}
+        return found
 
     def add_reports(self, key: tuple, row: dict) -> None:
         """Add one aggregated row of reports."""
-        cell = self.cells[key]
+        cell = self.cell(key)
         for name in ("reporting", "late", "resumed", "recovered", "staff_on_duty", "staff_normal"):
             cell[name] += row[f"n_{name}"] or 0
         cell["output_weight"] += row["n_output_weight"] or 0.0
@@ -100,72 +109,115 @@ class Cells:
                 cell["blockers"][str(bit)] = cell["blockers"].get(str(bit), 0) + n
 
 
-def _report_rows(day: dt.date, by_chain: bool):
-    qs = DailyReport.objects.filter(date=day, enterprise__country="CN").order_by()
-    return qs.values(**FIRM, **(CHAIN if by_chain else {})).annotate(**_report_aggregates())
+EMPTY = dict.fromkeys(MEASURES, 0)
 
 
-def _expected_rows(by_chain: bool):
+def _key(row: dict, by_chain: bool) -> tuple:
+    firm = (row["county"], row["scale_"], row["above"])
+    return (*firm, row["chain_"], row["segment_"]) if by_chain else firm
+
+
+def _report_rows(start: dt.date, end: dt.date, by_chain: bool):
+    qs = DailyReport.objects.filter(date__range=(start, end), enterprise__country="CN").order_by()
+    return qs.values("date", **FIRM, **(CHAIN if by_chain else {})).annotate(**_report_aggregates())
+
+
+def _expected(by_chain: bool) -> dict[tuple, int]:
+    """{cell key: enterprises expected}: the same for every date, so read once per recompute."""
     if by_chain:
         qs = Membership.objects.filter(enterprise__country="CN", enterprise__region__isnull=False)
-        return qs.order_by().values(**FIRM, chain_=F("chain_id"), segment_=F("segment_id")).annotate(n=Count("id"))
-    qs = Enterprise.objects.filter(country="CN", region__isnull=False).order_by()
-    firm = {"county": F("region_id"), "scale_": F("scale"), "above": F("above_designated_size")}
-    return qs.values(**firm).annotate(n=Count("id"))
+        rows = qs.order_by().values(**FIRM, chain_=F("chain_id"), segment_=F("segment_id")).annotate(n=Count("id"))
+    else:
+        qs = Enterprise.objects.filter(country="CN", region__isnull=False).order_by()
+        firm = {"county": F("region_id"), "scale_": F("scale"), "above": F("above_designated_size")}
+        rows = qs.values(**firm).annotate(n=Count("id"))
+    out: dict[tuple, int] = defaultdict(int)
+    for row in rows:
+        out[_key(row, by_chain)] += row["n"]
+    return out
 
 
-def _power(day: dt.date, region: Cells, chain: Cells, window: WindowBaselines | None) -> None:
-    """Add Σ kWh and Σ baseline of the firms with a reading that day and a baseline (per chain too)."""
-    readings = PowerReading.objects.filter(date=day, enterprise__country="CN", enterprise__region__isnull=False)
-    rows = readings.order_by().values_list(
-        "enterprise_id", "kwh", "enterprise__region_id", "enterprise__scale", "enterprise__above_designated_size"
-    )
-    if not readings.exists():
+def _power(days: list[dt.date], region: list[Cells], chain: list[Cells], window: WindowBaselines) -> None:
+    """Add Σ kWh and Σ baseline of the firms with a reading that day and a baseline (per chain too).
+
+    One query for the readings of the range, one for the baselines (power.baseline_matrix); sums
+    per cell with numpy, adding firms in id order so that any range gives the same floats.
+    """
+    readings = PowerReading.objects.filter(
+        date__range=(days[0], days[-1]), enterprise__country="CN", enterprise__region__isnull=False
+    ).order_by()
+    rows = list(raw_rows(readings.values_list("enterprise_id", "date", Cast("kwh", FloatField())), days[0]))
+    if not rows:
         return
-    firms = PowerReading.objects.filter(date=day).values("enterprise_id")
-    base = baselines(firms, day, window=window)
-    if not base:
-        return
-    counted: dict[int, tuple[tuple, float]] = {}  # firm -> (cell key, kWh)
-    for firm, kwh, county, scale, above in rows:
-        b = base.get(firm)
-        if b is None:
+    firms = sorted({r[0] for r in rows})
+    column = {f: i for i, f in enumerate(firms)}
+    kwh = np.full((len(days), len(firms)), np.nan)
+    for firm, offset, value in rows:
+        kwh[offset, column[firm]] = value
+    base = baseline_matrix(firms, days, window=window)
+    info = Enterprise.objects.filter(pk__in=readings.values("enterprise_id")).order_by()
+    keys = {pk: (county, scale, above) for pk, county, scale, above in
+            info.values_list("pk", "region_id", "scale", "above_designated_size")}  # fmt: skip
+    region_keys = sorted({keys[f] for f in firms}, key=str)
+    region_index = {k: i for i, k in enumerate(region_keys)}
+    region_cell = np.array([region_index[keys[f]] for f in firms], dtype=int)
+    members = Membership.objects.filter(enterprise_id__in=readings.values("enterprise_id")).order_by()
+    pairs = sorted(members.values_list("enterprise_id", "chain_id", "segment_id"), key=lambda m: (m[0], m[1]))
+    chain_keys = sorted({(*keys[f], c, s) for f, c, s in pairs}, key=str)
+    chain_index = {k: i for i, k in enumerate(chain_keys)}
+    member_firm = np.array([column[f] for f, _c, _s in pairs], dtype=int)
+    member_cell = np.array([chain_index[(*keys[f], c, s)] for f, c, s in pairs], dtype=int)
+    for k in range(len(days)):
+        counted = ~np.isnan(kwh[k]) & ~np.isnan(base[k])
+        if not counted.any():
             continue
-        key = (county, scale, above)
-        counted[firm] = (key, float(kwh))
-        cell = region.cells[key]
-        cell["kwh"] += float(kwh)
-        cell["kwh_baseline"] += b
-    members = Membership.objects.filter(enterprise_id__in=firms).order_by()
-    for firm, chain_id, segment_id in members.values_list("enterprise_id", "chain_id", "segment_id"):
-        if firm in counted:
-            key, kwh = counted[firm]
-            cell = chain.cells[(*key, chain_id, segment_id)]
-            cell["kwh"] += kwh
-            cell["kwh_baseline"] += base[firm]
+        _add(region[k], region_keys, region_cell[counted], kwh[k][counted], base[k][counted])
+        if len(pairs):
+            on = counted[member_firm]
+            cells, firm = member_cell[on], member_firm[on]
+            _add(chain[k], chain_keys, cells, kwh[k][firm], base[k][firm])
+
+
+def _add(cells: Cells, keys: list[tuple], index: np.ndarray, kwh: np.ndarray, base: np.ndarray) -> None:
+    """Add per-firm kWh and baselines to the cells ``keys[index]`` (summed in firm order)."""
+    sums, bases = np.bincount(index, kwh, len(keys)), np.bincount(index, base, len(keys))
+    for i in np.unique(index):
+        cell = cells.cell(keys[i])
+        cell["kwh"] += float(sums[i])
+        cell["kwh_baseline"] += float(bases[i])
 
 
 def recompute(day: dt.date, *, window: WindowBaselines | None = None) -> None:
     """Replace the RegionDay and ChainDay rows of ``day`` with fresh ones (one transaction)."""
-    region, chain = Cells(), Cells()
-    for row in _expected_rows(False):
-        region.cells[(row["county"], row["scale_"], row["above"])]["expected"] += row["n"]
-    for row in _expected_rows(True):
-        key = (row["county"], row["scale_"], row["above"], row["chain_"], row["segment_"])
-        chain.cells[key]["expected"] += row["n"]
-    for row in _report_rows(day, False):
-        region.add_reports((row["county"], row["scale_"], row["above"]), row)
-    for row in _report_rows(day, True):
+    recompute_range(day, day, window=window)
+
+
+def recompute_range(start: dt.date, end: dt.date, *, window: WindowBaselines | None = None) -> None:
+    """Replace the roll-up rows of ``start``..``end`` with fresh ones (one transaction).
+
+    A fixed number of queries for the whole range: expected counts once (they do not depend on
+    the date), reports grouped by date and cell, readings and baselines of the range at once.
+    """
+    days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
+    if not days:
+        return
+    index = {d: k for k, d in enumerate(days)}
+    region_expected, chain_expected = _expected(False), _expected(True)
+    region = [Cells(region_expected) for _d in days]
+    chain = [Cells(chain_expected) for _d in days]
+    for row in _report_rows(start, end, False):
+        region[index[row["date"]]].add_reports(_key(row, False), row)
+    for row in _report_rows(start, end, True):
         if row["chain_"] is not None:
-            chain.add_reports((row["county"], row["scale_"], row["above"], row["chain_"], row["segment_"]), row)
-    _power(day, region, chain, window)
+            chain[index[row["date"]]].add_reports(_key(row, True), row)
+    _power(days, region, chain, window or WindowBaselines())
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                RegionDay.objects.filter(date=day).delete()
-                ChainDay.objects.filter(date=day).delete()
-                _insert(RegionDay, day, region.cells, ())
-                _insert(ChainDay, day, chain.cells, ("chain_id", "segment_id"))
+                RegionDay.objects.filter(date__range=(start, end)).delete()
+                ChainDay.objects.filter(date__range=(start, end)).delete()
+                _insert(RegionDay, days, region, ())
+                _insert(ChainDay, days, chain, ("chain_id", "segment_id"))
             return
         except IntegrityError:
             # PostgreSQL: another request wrote the same day's cells after our DELETE's snapshot;
@@ -174,28 +226,29 @@ def recompute(day: dt.date, *, window: WindowBaselines | None = None) -> None:
                 raise
 
 
-def _insert(model, day: dt.date, cells: dict[tuple, dict], extra: tuple[str, ...]) -> None:
+def _insert(model, days: list[dt.date], per_day: list[Cells], extra: tuple[str, ...]) -> None:
     """Insert the cells with executemany: tens of thousands of rows per day, no model instances.
 
-    A ChainDay day can hold ~40,000 cells; building and preparing model instances for bulk_create
-    took most of a recompute, so only the date and the JSON column go through their fields.
+    Building and preparing model instances for bulk_create took most of a recompute, so only the
+    date and the JSON column go through their fields.
     """
-    if not cells:
-        return
     meta = model._meta
     names = ("date", "county", "scale", "above_size", *extra, *MEASURES, "blockers")
     columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
     sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
-    date_value = meta.get_field("date").get_db_prep_save(day, connection)
     blockers = meta.get_field("blockers")
-    rows = [
-        (date_value, key[0], key[1] or "", key[2], *key[3:], *(v[m] for m in MEASURES),
-         blockers.get_db_prep_save(v["blockers"], connection))
-        for key, v in cells.items()
-    ]  # fmt: skip
+    empty = blockers.get_db_prep_save({}, connection)
+    rows = []
+    for day, cells in zip(days, per_day, strict=True):
+        date_value = meta.get_field("date").get_db_prep_save(day, connection)
+        rows.extend(
+            (date_value, key[0], key[1] or "", key[2], *key[3:], *(v[m] for m in MEASURES),
+             blockers.get_db_prep_save(v["blockers"], connection) if v["blockers"] else empty)
+            for key, v in cells.cells.items()
+        )  # fmt: skip
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_BATCH):
-            cursor.executemany(sql, rows[start : start + INSERT_BATCH])
+        for first in range(0, len(rows), INSERT_BATCH):
+            cursor.executemany(sql, rows[first : first + INSERT_BATCH])
 
 
 def refresh_dirty(start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
@@ -232,13 +285,17 @@ def ensure_day(day: dt.date) -> None:
 
 
 def rebuild(start: dt.date, end: dt.date) -> int:
-    """Recompute every date from ``start`` to ``end`` inclusive; returns the number of days."""
+    """Recompute every date from ``start`` to ``end`` inclusive; returns the number of days.
+
+    Ranges of up to REBUILD_DAYS dates share one recompute (and one transaction each).
+    """
     window = WindowBaselines()
-    day, n = start, 0
-    while day <= end:
+    first, n = start, 0
+    while first <= end:
+        last = min(end, first + dt.timedelta(days=REBUILD_DAYS - 1))
         with transaction.atomic():
-            DirtyDay.objects.filter(date=day).delete()
-            recompute(day, window=window)
-        day += dt.timedelta(days=1)
-        n += 1
+            DirtyDay.objects.filter(date__range=(first, last)).delete()
+            recompute_range(first, last, window=window)
+        n += (last - first).days + 1
+        first = last + dt.timedelta(days=1)
     return n
