@@ -120,7 +120,7 @@ def record_many(actor, changes: list[Change]) -> list[AuditRecord]:
             r.hash = _digest(prev, _fields(r))
             prev = r.hash
             rows.append(r)
-        bulk.insert(AuditRecord, rows)  # bulk_create, several times faster on SQLite
+        bulk.insert(AuditRecord, rows)  # bulk_create, several times faster
         AuditHead.objects.filter(pk=1).update(hash=prev)
     return rows
 

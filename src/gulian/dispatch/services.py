@@ -38,10 +38,10 @@ from django.utils import timezone
 
 from gulian.core import audit
 from gulian.core import uscc as uscc_codes
+from gulian.core.bulk import insert
 from gulian.core.services import OutOfScope
 from gulian.dispatch import rollup
 from gulian.dispatch.models import DailyReport, DailyReportVersion, IdempotencyKey
-from gulian.dispatch.pgcopy import insert
 from gulian.dispatch.reportdata import FIELDS, Problem, normalise, problem, snapshot
 from gulian.registry.io.access import chunks
 from gulian.registry.io.base import Builder
