@@ -226,6 +226,10 @@ def test_import_page(two_cities):
     r = c.post(url, {"file": upload, "date": today.isoformat()})
     assert r.status_code == 200 and r.context["result"].rejected == 1  # firm 2 is not this liaison's
     assert not DailyReport.objects.exists()
+    # the page lists the rejected row (row 5 of the sheet) and links to the error report
+    table = r.content.decode().split('id="import-errors"')[1].split("</table>")[0]
+    assert '<td class="num">5</td>' in table and "超出管辖范围" in table
+    assert reverse("dispatch:import_reports_errors") in r.content.decode()
     errors_file = c.get(reverse("dispatch:import_reports_errors"))
     assert errors_file.status_code == 200
     assert pl.read_excel(io.BytesIO(b"".join(errors_file.streaming_content))).row(0)[0] == 5
