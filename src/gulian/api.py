@@ -83,3 +83,7 @@ from gulian.dispatch.api_metrics import router as dispatch_metrics_router  # noq
 
 api.add_router("/dispatch/", dispatch_router)
 api.add_router("/dispatch/", dispatch_metrics_router)
+
+from gulian.risk.api import router as risk_router  # noqa: E402
+
+api.add_router("/risk/", risk_router)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "gulian.core",
     "gulian.registry",
     "gulian.dispatch",
+    "gulian.risk",
     "gulian.demo",
 ]
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("gulian.core.urls")),
     path("registry/", include("gulian.registry.urls")),
     path("dispatch/", include("gulian.dispatch.urls")),
+    path("risk/", include("gulian.risk.urls")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -21,6 +21,9 @@ NAV = [
     ("tokens", _("API 令牌"), None),
     ("dispatch:report_today", _("今日日报"), (Role.ENTERPRISE,)),
     ("dispatch:overview", _("日调度"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
+    ("risk:nowcast", _("断链预警"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
+    ("risk:item_list", _("风险清单"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
+    ("risk:scenario_list", _("情景仿真"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.ADMIN)),
 ]
 
 

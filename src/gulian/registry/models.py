@@ -91,6 +91,12 @@ class Enterprise(models.Model):
     baseline_output = models.DecimalField(
         _("基期年产值（元）"), max_digits=18, decimal_places=2, null=True, blank=True
     )
+    recovery_days = models.PositiveIntegerField(
+        _("恢复周期（天）"),
+        null=True,
+        blank=True,
+        help_text=_("停产后恢复供应所需天数（供应商调查，TTR）；空缺时按行业默认值"),
+    )
     contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)

@@ -1,0 +1,9 @@
+"""``gulian risk`` subcommands: one module each with ``HELP``, ``add_arguments(parser)`` and
+``run(command, options)``. ``SUBCOMMANDS`` names the modules; docs/cli.md documents each one."""
+
+SUBCOMMANDS = {
+    "screen": "gulian.risk.commands.screen",
+    "simulate": "gulian.risk.commands.simulate",
+    "exposure": "gulian.risk.commands.exposure",
+    "nowcast": "gulian.risk.commands.nowcast",
+}

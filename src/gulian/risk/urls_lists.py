@@ -1,0 +1,3 @@
+"""Risk URLs (lists); filled by the lists pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Risk URLs (nowcast); filled by the nowcast pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Risk URLs (scenarios); filled by the scenarios pages."""
+
+urlpatterns: list = []
