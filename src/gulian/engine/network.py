@@ -92,7 +92,7 @@ class SupplyNetwork:
     @cached_property
     def input_totals(self) -> FloatArray:
         """Baseline daily intermediate input of each firm, ``Σ_i A[i, j]``."""
-        return np.bincount(self.link_customer, weights=self.links.data, minlength=self.n_firms)
+        return np.bincount(self.link_customer, weights=self.links.data, minlength=self.n_firms).astype(np.float64)
 
     @cached_property
     def sales_to_firms(self) -> FloatArray:

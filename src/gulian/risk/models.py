@@ -27,12 +27,16 @@ OFFICIAL_ROLES = (Role.TASKFORCE, Role.HANDLER, Role.LIAISON, Role.CHAIN_OFFICE)
 
 
 class Severity(models.TextChoices):
+    """A risk item's severity."""
+
     HIGH = "high", _("高")
     MEDIUM = "medium", _("中")
     LOW = "low", _("低")
 
 
 class RiskStatus(models.TextChoices):
+    """Where a risk item is in its handling."""
+
     OPEN = "open", _("待处置")
     IN_PROGRESS = "in_progress", _("处置中")
     MITIGATED = "mitigated", _("已化解")
@@ -43,6 +47,8 @@ OPEN_STATUSES = (RiskStatus.OPEN, RiskStatus.IN_PROGRESS)
 
 
 class Mitigation(models.TextChoices):
+    """How a risk is handled (the four measures of the lists)."""
+
     SUBSTITUTE = "substitute", _("替代")
     RESERVE = "reserve", _("储备")
     RESEARCH = "research", _("攻关")
@@ -50,6 +56,8 @@ class Mitigation(models.TextChoices):
 
 
 class RiskSource(models.TextChoices):
+    """What produced a risk item."""
+
     SCREEN = "screen", _("结构筛查")
     SIMULATION = "simulation", _("情景仿真")
     EXPOSURE = "exposure", _("暴露分析")
@@ -181,6 +189,8 @@ class Scenario(models.Model):
 
 
 class RunStatus(models.TextChoices):
+    """A scenario run's state."""
+
     QUEUED = "queued", _("排队中")
     RUNNING = "running", _("运行中")
     DONE = "done", _("已完成")
