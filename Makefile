@@ -7,7 +7,7 @@ VENDOR := src/gulian/static/vendor
 HOST   ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench clean
+.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench bench-engine clean
 
 all: venv assets
 
@@ -60,6 +60,9 @@ messages: venv
 
 bench: venv
 	GULIAN_DEMO=1 $(PY) benchmarks/registry.py
+
+bench-engine: venv
+	$(PY) benchmarks/engine.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
