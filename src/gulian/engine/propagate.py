@@ -1,0 +1,302 @@
+"""Firm-level propagation of supply shocks, day by day (docs/engine.md, "Propagation").
+
+The dynamic model of Hallegatte (2008) and Henriet & Hallegatte (2008) as modified by Inoue & Todo
+(2019, 2020) and implemented in Inoue's ProductionNetworkSimulator (proNet). Each day ``t``:
+
+1. capacity ``cap_i = (1 − δ_i(t))·x0_i`` from the scenario's shocks and recovery rule;
+2. inventories ``S_e ← max(S_e + O*_e − S_e·(P_c/x0_c)·(A_cσ/S_cσ), 0)`` (inputs of one sector
+   are used in proportion to their stocks: substitutable within a sector);
+3. orders ``O_e = max(a_e·P_c/x0_c + (n_e·a_e·P_c/x0_c − S_e)/τ, 0)``;
+4. demand ``D_i = c_i + Σ_e∈out(i) O_e``;
+5. capacity from inputs ``P^max_i = min(cap_i, min_σ S_iσ/A_iσ·x0_i)`` (Leontief across sectors);
+6. production ``P_i = min(P^max_i, D_i)``;
+7. rationing of ``P_i`` among final demand and customers (:class:`Rationing`) gives deliveries O*.
+
+``P_c`` in 2–3 is yesterday's production. ``x0 = c + Σ_j A[i, j]`` (proNet corrects the given output
+to this). Links are in customer-major order internally (see :mod:`gulian.engine.kernels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numba as nb
+import numpy as np
+
+from gulian.engine import kernels
+from gulian.engine.network import SupplyNetwork
+from gulian.engine.scenario import CapacityShocks, Scenario, ShockClock, capacity_shocks, link_cuts
+from gulian.engine.types import EngineInputError, FloatArray, IndexArray
+
+
+class Rationing(IntEnum):
+    """How a short supplier shares its production (proNet ``-R``; docs/engine.md, eq. 7)."""
+
+    PROPORTIONAL = 0
+    FINAL_LAST = 1
+    SMALL_FIRST = 2
+    SMALL_FIRST_FINAL_LAST = 3
+
+
+@dataclass(frozen=True)
+class PropagationParams:
+    """Model parameters; proNet's option in brackets (docs/engine.md, "Parameters").
+
+    ``steps`` days (-t), ``tau`` inventory restoration time τ in days (-T), ``rationing`` (-R),
+    ``order`` rule (-o: 0 normal, 1 target fixed at baseline, 2 no negative restoration),
+    ``threshold`` for a watched firm's stall (share of baseline output), ``keep_firms`` keeps the
+    daily output of every firm (and the diagnostics ``shipments``, ``min_inventory``).
+    ``substitution`` / ``substitution_delay`` (switching to other suppliers, not in proNet) are
+    reserved: ``substitution=True`` is refused until implemented (docs/engine/propagate.md).
+    """
+
+    steps: int = 60
+    tau: float = 6.0
+    rationing: Rationing = Rationing.SMALL_FIRST
+    substitution: bool = False
+    substitution_delay: int = 7
+    threshold: float = 0.9
+    keep_firms: bool = False
+    order: int = 0
+
+
+@dataclass
+class SimulationResult:
+    """Daily results; index 0 of every time axis is the initial state (proNet's step −1)."""
+
+    total_production: FloatArray
+    final_consumption: FloatArray
+    group_production: dict[str, FloatArray]
+    watch: IndexArray
+    watch_production: FloatArray
+    stall_day: IndexArray
+    stall_cause: IndexArray
+    root_cause: IndexArray
+    lost_output: float
+    firm_production: FloatArray | None = None
+    baseline: FloatArray = field(default_factory=lambda: np.zeros(0))
+    shipments: FloatArray | None = None
+    min_inventory: float = float("nan")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Customer-major link arrays and the supplier index into them (docs/engine.md, "Layout")."""
+
+    a: FloatArray
+    n_link: FloatArray
+    sup: IndexArray
+    grp_ptr: IndexArray
+    cust_gptr: IndexArray
+    a_sec: FloatArray
+    sup_ptr: IndexArray
+    sup_order: IndexArray
+    chunk_ptr: IndexArray
+    max_deg: int
+    csr_to_cs: IndexArray
+
+
+def layout(net: SupplyNetwork, n_link_csr: FloatArray | None = None) -> Layout:
+    """Sort links by (customer, supplier sector, supplier) and group them (O(E log E), once)."""
+    sup, cus = net.link_supplier, net.link_customer
+    sec = net.sector[sup]
+    perm = np.lexsort((sup, sec, cus))  # CSR position of the k-th customer-major link
+    e = perm.size
+    days = net.effective_link_inventory_days() if n_link_csr is None else n_link_csr
+    cus_cs, sec_cs = cus[perm], sec[perm]
+    new_group = np.ones(e, dtype=bool)
+    new_group[1:] = (cus_cs[1:] != cus_cs[:-1]) | (sec_cs[1:] != sec_cs[:-1])
+    starts = np.flatnonzero(new_group)
+    grp_ptr = np.append(starts, e).astype(np.int64)
+    a = net.links.data[perm].astype(np.float64)
+    a_sec = kernels.segment_sums(a, grp_ptr)
+    cust_gptr = np.zeros(net.n_firms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cus_cs[starts], minlength=net.n_firms), out=cust_gptr[1:])
+    csr_to_cs = np.empty(e, dtype=np.int64)
+    csr_to_cs[perm] = np.arange(e, dtype=np.int64)
+    sup_ptr = net.links.indptr.astype(np.int64)
+    deg = np.diff(sup_ptr)
+    n_chunks = max(1, min(net.n_firms, 16 * max(1, nb.get_num_threads())))
+    work = np.cumsum(deg + 1)
+    bounds = np.searchsorted(work, np.linspace(0, work[-1] if work.size else 0, n_chunks + 1)[1:-1])
+    chunk_ptr = np.unique(np.concatenate([[0], bounds, [net.n_firms]])).astype(np.int64)
+    return Layout(
+        a=a,
+        n_link=days[perm].astype(np.float64),
+        sup=sup[perm].astype(np.int64),
+        grp_ptr=grp_ptr,
+        cust_gptr=cust_gptr,
+        a_sec=a_sec,
+        sup_ptr=sup_ptr,
+        sup_order=csr_to_cs,
+        chunk_ptr=chunk_ptr,
+        max_deg=int(deg.max()) if deg.size else 0,
+        csr_to_cs=csr_to_cs,
+    )
+
+
+def _group_labels(groups: Mapping[str, IndexArray] | None, n: int) -> dict[str, tuple[IndexArray, int]]:
+    out = {}
+    for name, labels in (groups or {}).items():
+        arr = np.asarray(labels, dtype=np.int64)
+        if arr.shape != (n,):
+            raise EngineInputError(f"groups[{name!r}]: expected {n} labels, got shape {arr.shape}")
+        out[name] = (arr, int(arr.max()) + 1 if arr.size and arr.max() >= 0 else 0)
+    return out
+
+
+def _root_causes(
+    watch: IndexArray, kind: IndexArray, cause: IndexArray, shocked: np.ndarray
+) -> IndexArray:
+    """Follow first-stall causes upstream to the firm whose own capacity loss started it."""
+    roots = np.full(watch.size, -1, dtype=np.int64)
+    for k, w in enumerate(watch.tolist()):
+        cur, seen = int(w), set()
+        while cur >= 0 and cur not in seen:
+            seen.add(cur)
+            if kind[cur] == 1:
+                roots[k] = cur
+                break
+            if kind[cur] == 2:
+                cur = int(cause[cur])
+                continue
+            if kind[cur] == -1 and shocked[cur]:  # never stalled, but its capacity was cut
+                roots[k] = cur
+            break
+    return roots
+
+
+def simulate(
+    net: SupplyNetwork,
+    scenario: Scenario,
+    params: PropagationParams | None = None,
+    *,
+    rng: np.random.Generator | None = None,
+    groups: Mapping[str, IndexArray] | None = None,
+    watch: IndexArray | None = None,
+    initial_inventory_days: FloatArray | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Run ``scenario`` on ``net`` (docs/engine.md, "Propagation"; module doc for the equations).
+
+    ``params`` defaults to ``PropagationParams(steps=scenario.steps)``. The model is deterministic;
+    ``rng`` is accepted for API symmetry and not drawn from. ``groups`` maps a name to per-firm labels
+    (−1 = none) and gives production per label; ``watch`` firms get a stall day (the first day ``t``,
+    0-based as proNet's steps, with ``P < threshold·x0``; result index ``t + 1``), the direct supplier
+    that bound them that day and the upstream firm whose capacity loss started it.
+    ``initial_inventory_days`` (per firm, NaN = target) sets the starting stocks.
+    """
+    del rng
+    params = params or PropagationParams(steps=scenario.steps)
+    if params.rationing not in tuple(Rationing):
+        raise EngineInputError(f"rationing: expected 0..3, got {params.rationing!r}")
+    if params.substitution:
+        raise EngineInputError("substitution: 供应商替代尚未实现 / supplier substitution is not implemented yet")
+    if params.tau <= 0 or params.steps < 0 or params.order not in (0, 1, 2):
+        raise EngineInputError("params: tau must be > 0, steps ≥ 0, order in 0..2")
+    n = net.n_firms
+    lay = layout(net)
+    shocks: CapacityShocks = capacity_shocks(net, scenario)
+    cuts = link_cuts(net, scenario)
+    cut_links = np.unique(cuts.link)
+    c_fin = net.final_demand.astype(np.float64)
+    x0 = kernels.baseline_output(lay.a, lay.sup_ptr, lay.sup_order, c_fin)
+    init_days = lay.n_link.copy()
+    if initial_inventory_days is not None:
+        days = np.asarray(initial_inventory_days, dtype=np.float64)
+        if days.shape != (n,):
+            raise EngineInputError(f"initial_inventory_days: expected {n} values, got shape {days.shape}")
+        per_link = days[net.link_customer[np.argsort(lay.csr_to_cs)]]
+        init_days = np.where(np.isnan(per_link), init_days, np.maximum(per_link, 0.0))
+    stock = lay.a * init_days
+    s_sec = kernels.segment_sums(stock, lay.grp_ptr)
+    order = lay.a.copy()
+    delivered = lay.a.copy()
+    p_act = x0.copy()
+    p_max = x0.copy()
+    demand = x0.copy()
+    c_served = c_fin.copy()
+    steps = int(params.steps)
+
+    labels = _group_labels(groups, n)
+    group_out = {name: np.zeros((steps + 1, g)) for name, (_, g) in labels.items()}
+    watch_arr = np.zeros(0, dtype=np.int64) if watch is None else np.asarray(watch, dtype=np.int64)
+    if watch_arr.size and (watch_arr.min() < 0 or watch_arr.max() >= n):
+        raise EngineInputError(f"watch: firm index outside 0..{n - 1}")
+    track = watch_arr.size > 0
+    first_day = np.full(n, -1, dtype=np.int64)
+    first_kind = np.full(n, -1, dtype=np.int64)
+    first_cause = np.full(n, -1, dtype=np.int64)
+    floor = params.threshold * x0
+
+    total = np.zeros(steps + 1)
+    final = np.zeros(steps + 1)
+    watch_prod = np.zeros((steps + 1, watch_arr.size))
+    firm_prod = np.zeros((steps + 1, n)) if params.keep_firms else None
+    shipped = np.zeros(steps + 1) if params.keep_firms else None  # diagnostics, with keep_firms
+    min_stock = [float(stock.min()) if stock.size else np.inf]
+
+    def record(k: int) -> None:
+        total[k] = p_act.sum()
+        final[k] = c_served.sum()
+        for name, (lab, g) in labels.items():
+            m = lab >= 0
+            group_out[name][k] = np.bincount(lab[m], weights=p_act[m], minlength=g)
+        watch_prod[k] = p_act[watch_arr]
+        if firm_prod is not None and shipped is not None:
+            firm_prod[k] = p_act
+            shipped[k] = delivered.sum()
+            min_stock.append(float(stock.min()) if stock.size else np.inf)
+
+    record(0)
+    clock = ShockClock(shocks, n)
+    for t in range(steps):
+        cap = x0 * (1.0 - clock.today(t)) if shocks.firm.size else x0
+        kernels.customer_pass(
+            lay.a, lay.n_link, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, order, delivered,
+            p_act, x0, cap, float(params.tau), int(params.order), p_max,
+        )
+        kernels.supplier_pass(
+            lay.a, order, delivered, lay.sup_ptr, lay.sup_order, lay.chunk_ptr, lay.max_deg, c_fin,
+            p_max, p_act, demand, c_served, int(params.rationing),
+        )
+        if cut_links.size:
+            factor = cuts.factor(t, net.n_links)
+            if factor is not None:
+                delivered[lay.csr_to_cs[cut_links]] *= factor[cut_links]
+        if track:
+            new = np.flatnonzero((p_act < floor) & (first_day < 0))
+            if new.size:
+                kind, cause = kernels.binding_suppliers(
+                    new, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, lay.a, lay.n_link, lay.sup,
+                    x0, cap, demand, p_act,
+                )
+                first_day[new], first_kind[new], first_cause[new] = t, kind, cause
+        record(t + 1)
+        clock.end_of_day(t)
+        if progress is not None:
+            progress(t + 1, steps)
+
+    shocked = np.zeros(n, dtype=bool)
+    shocked[shocks.firm[shocks.loss > 0]] = True
+    stall_day = first_day[watch_arr]
+    stall_cause = np.where(first_kind[watch_arr] == 2, first_cause[watch_arr], -1)
+    roots = _root_causes(watch_arr, first_kind, first_cause, shocked)
+    roots[stall_day < 0] = -1
+    return SimulationResult(
+        total_production=total,
+        final_consumption=final,
+        group_production=group_out,
+        watch=watch_arr,
+        watch_production=watch_prod,
+        stall_day=stall_day,
+        stall_cause=stall_cause,
+        root_cause=roots,
+        lost_output=float(np.sum(total[0] - total[1:])),
+        firm_production=firm_prod,
+        baseline=x0,
+        shipments=shipped,
+        min_inventory=min(min_stock),
+    )
