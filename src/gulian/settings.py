@@ -29,6 +29,7 @@ ENV_SETTINGS = {
     "GULIAN_RECOVERY_THRESHOLD": "Utilisation at or above which an enterprise counts as recovered (达产). Default: 0.8.",
     "GULIAN_POWER_BASELINE_WINDOW": "Pre-disruption window START:END (ISO dates) for power baselines. Default: 2019-12-01:2020-01-10.",
     "GULIAN_POWER_ANOMALY_MARGIN": "Gap between utilisation and power index (as fractions) that flags an anomaly. Default: 0.3.",
+    "GULIAN_RAY_ADDRESS": "Ray cluster address for scenario sweeps (local = a throw-away Ray on this machine). Default: unset, local processes.",
     "GULIAN_CHROMIUM": "Path of the Chromium used by browser tests. Default: /usr/bin/chromium.",
     "GULIAN_REQUIRE_BROWSER": "1 makes browser tests fail instead of skip when Chromium is missing (set by CI).",
 }

@@ -214,6 +214,9 @@ class ScenarioRun(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True, help_text=_("运行进程最近一次报告进度的时间"))
+    pid = models.PositiveIntegerField(_("进程号"), null=True, blank=True)
+    host = models.CharField(_("主机"), max_length=100, blank=True)
 
     objects = ScenarioQuerySet.as_manager()
 

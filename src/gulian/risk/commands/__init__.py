@@ -6,4 +6,6 @@ SUBCOMMANDS = {
     "simulate": "gulian.risk.commands.simulate",
     "exposure": "gulian.risk.commands.exposure",
     "nowcast": "gulian.risk.commands.nowcast",
+    "run": "gulian.risk.commands.run",
+    "sweep": "gulian.risk.commands.sweep",
 }
