@@ -83,11 +83,25 @@ def official_region_q(user, action: str, field: str = "region") -> Q:
 
 
 class RiskItemQuerySet(RestrictQuerySet):
-    """Officials read the items of their region subtree; task forces change them (docs/access.md)."""
+    """Officials read the items of their region subtree; task forces change them (docs/access.md).
+
+    An item on a list of a level above the user (a provincial chain's list, say) about a firm in the
+    user's region is readable too, so a city task force sees the provincial findings on its own
+    firms; changing it stays with the list's owners. A sibling city's list stays closed.
+    """
 
     def restrict_q(self, user, action: str) -> Q:
         """Rows ``user`` may ``action`` (rules in the class docstring)."""
-        return official_region_q(user, action)
+        q = official_region_q(user, action)
+        p = user.scope_prefix
+        if action == "view" and p and user.role in OFFICIAL_ROLES and q != NOTHING:
+            code = user.region.code
+            above = {code[:2] + "0000", code[:4] + "00"} - {code}
+            own_firm = Q(region__code__in=above, enterprise__region__code__startswith=p)
+            if user.role == Role.CHAIN_OFFICE:
+                own_firm &= Q(chain__in=user.chains.all())
+            q |= own_firm
+        return q
 
     def open(self) -> RiskItemQuerySet:
         """Items not yet mitigated or dismissed."""

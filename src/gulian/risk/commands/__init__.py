@@ -1,5 +1,8 @@
-"""``gulian risk`` subcommands: one module each with ``HELP``, ``add_arguments(parser)`` and
-``run(command, options)``. ``SUBCOMMANDS`` names the modules; docs/cli.md documents each one."""
+"""``gulian risk`` subcommands.
+
+One module each with ``HELP``, ``add_arguments(parser)`` and ``run(command, options)``.
+``SUBCOMMANDS`` names the modules; docs/cli.md documents each one.
+"""
 
 SUBCOMMANDS = {
     "screen": "gulian.risk.commands.screen",
