@@ -74,3 +74,19 @@ def test_query_count_does_not_grow_with_firms(two_cities, make_enterprise):
         rn = build_network(user=ns.province)
     assert rn.net.n_firms == 24
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_registry_baseline_is_a_steady_state(two_cities, make_enterprise):
+    """Mixed and just-in-time inventory days must not make an unshocked network drift."""
+    from gulian.engine.propagate import PropagationParams, simulate
+    from gulian.engine.scenario import Scenario
+
+    ns = two_cities
+    second = make_enterprise("330203", "宁波第二电池厂", industry_id=ns.nb_firm.industry_id)
+    make_link(second, ns.hz_firm, "电池", annual_value=Decimal("3650"), inventory_days=Decimal("0.5"))
+    ns.hz_link.annual_value, ns.hz_link.inventory_days = Decimal("7300"), Decimal("20")
+    ns.hz_link.save()
+    rn = build_network(user=ns.province)
+    assert np.nanmin(rn.net.link_inventory_days) >= 1.0
+    res = simulate(rn.net, Scenario(steps=30), PropagationParams(steps=30))
+    np.testing.assert_allclose(res.total_production, res.total_production[0], rtol=1e-12)

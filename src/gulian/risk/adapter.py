@@ -50,6 +50,8 @@ INPUT_SHARE = 0.75
 """Intermediate inputs as a share of gross output where a firm's output is unknown (China's 2017
 input-output table gives 0.7–0.8 for manufacturing divisions)."""
 UNKNOWN_SECTOR = "unknown"
+MIN_INVENTORY_DAYS = 1.0
+"""Floor of a link's inventory days: a daily model cannot hold less than one day's delivery."""
 SCOPE_CODES = {
     LinkScope.CITY: Scope.CITY,
     LinkScope.PROVINCE: Scope.PROVINCE,
@@ -206,6 +208,26 @@ def _upstream(n: int, sup: IndexArray, cus: IndexArray, seeds: IndexArray) -> In
     return np.sort(order[order != n]).astype(np.int64)
 
 
+def _uniform_within_sector(days: FloatArray, value: FloatArray, customer: IndexArray, sector: IndexArray,
+                           n_sectors: int) -> FloatArray:
+    """Value-weighted mean inventory days per (customer, supplier sector); NaN where none is known.
+
+    The engine draws a customer's stocks of one input sector down in proportion to the stocks
+    (Inoue & Todo's substitutable suppliers), which keeps the baseline a steady state only when the
+    links of one customer and sector hold the same days of cover; so they get their mean.
+    """
+    if not days.size:
+        return days
+    key = customer * n_sectors + sector
+    _, group = np.unique(key, return_inverse=True)
+    known = ~np.isnan(days)
+    num = np.bincount(group[known], weights=(days * value)[known], minlength=group.max() + 1)
+    den = np.bincount(group[known], weights=value[known], minlength=group.max() + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = num / den
+    return np.where(den[group] > 0, mean[group], np.nan)
+
+
 def build_network(
     *,
     user=None,
@@ -295,7 +317,9 @@ def build_network(
     fallback = float(np.median(value[known])) if known.any() else 1.0
     fill = np.where(gap[cus] > 0, gap[cus], fallback)
     value = np.where(known, value, fill)
-    link_inv = col(7)
+    # The daily model uses today what arrived by yesterday: one day of stock is the least it can
+    # represent, so just-in-time links (0–1 day) get one day (docs/engine/adapter.md).
+    link_inv = np.maximum(col(7), MIN_INVENTORY_DAYS)
     scope = np.array([SCOPE_CODES.get(s, Scope.UNKNOWN) for s in col(9, object)], dtype=np.int8)
     cat_labels, category = np.unique(np.asarray(col(3, object), dtype=str), return_inverse=True)
 
@@ -309,6 +333,8 @@ def build_network(
     u_inv = np.fmin.reduceat(link_inv[order], start) if order.size else np.zeros(0)
     u_scope = scope[order][start]
     u_sup, u_cus = ukey // max(n, 1), ukey % max(n, 1)
+
+    u_inv = _uniform_within_sector(u_inv, u_val, u_cus, sector[u_sup], int(sector.max()) + 1 if n else 1)
 
     sales = np.bincount(u_sup, weights=u_val, minlength=n)
     inputs = np.bincount(u_cus, weights=u_val, minlength=n)

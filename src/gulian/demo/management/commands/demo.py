@@ -11,6 +11,7 @@ from django.db import transaction
 from gulian.demo import dispatch_curves, dispatch_load
 from gulian.demo import load as demo_load
 from gulian.demo.generator import generate
+from gulian.demo.risk import has_risk_data as risk_has_data
 from gulian.demo.users import ensure_users, logins_table
 
 DEFAULT_DISPATCH_END = "2020-05-31"  # the whole spring (issue 3); ~2 min on SQLite, --dispatch-end 2020-03-15 for ~1 min
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             self.stdout.write("演示数据已存在，保留不变（--reset 可重新生成） / demo data exists and is kept (--reset regenerates)")
             if dispatch and not dispatch_load.has_dispatch_data():
                 self._dispatch(seed, *window)
+            if dispatch and not risk_has_data():
+                self._risk()
             self._print_logins()
             return
         if not reset and demo_load.has_registry_data():
@@ -83,7 +86,20 @@ class Command(BaseCommand):
         )
         if dispatch:
             self._dispatch(seed, *window)
+            self._risk()
         self._print_logins()
+
+    def _risk(self) -> None:
+        """Risk lists, a nowcast and two finished scenario runs from the loaded data."""
+        from gulian.demo import risk
+
+        ensure_users()
+        made = risk.load()
+        self.stdout.write(
+            "断链风险演示数据 / risk demo data: "
+            + ", ".join(f"{k} {v:,}" for k, v in made.counts.items())
+            + "; " + ", ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items())
+        )
 
     def _dispatch(self, seed: int, start: dt.date, end: dt.date) -> None:
         """Generate and load the daily reports and power readings, then build the roll-ups."""
