@@ -7,7 +7,7 @@ VENDOR := src/gulian/static/vendor
 HOST   ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench bench-engine clean
+.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench bench-engine engine-doc clean
 
 all: venv assets
 
@@ -63,6 +63,9 @@ bench: venv
 
 bench-engine: venv
 	$(PY) benchmarks/engine.py
+
+engine-doc:
+	python3 docs/engine/assemble.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

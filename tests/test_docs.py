@@ -56,3 +56,12 @@ def test_every_api_route_is_in_api_md():
             if f"`{method.upper()} {path.rstrip('/')}`" not in text and f"`{method.upper()} {path}`" not in text:
                 missing.append(f"{method.upper()} {path}")
     assert not missing, f"docs/api.md lacks: {missing}"
+
+
+def test_engine_md_is_assembled_from_its_sections():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("assemble", DOCS / "engine" / "assemble.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (DOCS / "engine.md").read_text() == module.assembled(), "run `make engine-doc`"
