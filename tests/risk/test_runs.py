@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -52,7 +54,9 @@ def test_run_end_to_end_names_the_stalled_owner_and_the_cause(chain_net):
     by_code = {r["code"]: r for r in res["regions"]}
     assert by_code["330200"]["lost_output"] > 0 and by_code["330100"]["lost_output"] > 0
     assert sum(r["lost_output"] for r in res["regions"]) == pytest.approx(res["totals"]["lost_output"], rel=1e-6)
-    assert res["worker"]["pid"] > 0 and "heartbeat" not in res["worker"]
+    assert "worker" not in res
+    assert done.pid == os.getpid() and done.host == socket.gethostname()[:100]
+    assert done.started_at <= done.heartbeat_at <= done.finished_at
     models = set(AuditRecord.objects.filter(action="create").values_list("model", flat=True))
     assert {"risk.Scenario", "risk.ScenarioRun"} <= models
 
@@ -66,11 +70,14 @@ def test_progress_is_written_while_simulating(chain_net, monkeypatch):
 
     def spy(self, progress, message, *, force=False):
         original(self, progress, message, force=force)
-        seen.append(ScenarioRun.objects.get(pk=run.pk).progress)
+        seen.append(ScenarioRun.objects.values_list("progress", "heartbeat_at").get(pk=run.pk))
 
     monkeypatch.setattr(runs.Reporter, "set", spy)
     runs.execute(run.pk, heartbeat=False)
-    assert seen == sorted(seen) and len(seen) > 30 and 0 < seen[len(seen) // 2] < 1
+    progress = [p for p, _ in seen]
+    assert progress == sorted(progress) and len(seen) > 30 and 0 < progress[len(seen) // 2] < 1
+    beats = [b for _, b in seen]  # every progress write is also a heartbeat
+    assert all(beats) and beats == sorted(beats) and beats[-1] > beats[0]
 
 
 def test_a_failing_run_is_marked_failed_with_the_error(chain_net, make_enterprise):
@@ -104,16 +111,25 @@ def test_a_run_executes_once(chain_net):
 def test_dead_runs_are_marked_failed(chain_net):
     ns = chain_net
     now = timezone.now()
-    stale, fresh, queued_old, queued_new = (_run(ns) for _ in range(4))
-    old = (now - dt.timedelta(seconds=runs.STALE_SECONDS + 5)).isoformat()
-    ScenarioRun.objects.filter(pk=stale.pk).update(status=RunStatus.RUNNING, started_at=now, result={"worker": {"heartbeat": old}})
-    ScenarioRun.objects.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, started_at=now, result={"worker": {"heartbeat": now.isoformat()}})
-    ScenarioRun.objects.filter(pk=queued_old.pk).update(created_at=now - dt.timedelta(seconds=runs.QUEUE_SECONDS + 5))
-    assert runs.mark_stale(ScenarioRun.objects.all()) == 2
+    stale, fresh, unbeaten_old, unbeaten_new, queued_old, queued_new = (_run(ns) for _ in range(6))
+    old = now - dt.timedelta(seconds=runs.STALE_SECONDS + 5)
+    running = ScenarioRun.objects.filter(status=RunStatus.QUEUED)
+    # a heartbeat is judged by heartbeat_at, not by when the run started
+    running.filter(pk=stale.pk).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=old, pid=4242, host="node-7")
+    running.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, started_at=old, heartbeat_at=now)
+    # before its first beat a run counts from started_at
+    running.filter(pk=unbeaten_old.pk).update(status=RunStatus.RUNNING, started_at=old)
+    running.filter(pk=unbeaten_new.pk).update(status=RunStatus.RUNNING, started_at=now)
+    running.filter(pk=queued_old.pk).update(created_at=now - dt.timedelta(seconds=runs.QUEUE_SECONDS + 5))
+    assert runs.mark_stale(ScenarioRun.objects.all()) == 3
     status = dict(ScenarioRun.objects.values_list("pk", "status"))
-    assert status[stale.pk] == status[queued_old.pk] == RunStatus.FAILED
-    assert status[fresh.pk] == RunStatus.RUNNING and status[queued_new.pk] == RunStatus.QUEUED
-    assert "heartbeat" in ScenarioRun.objects.get(pk=stale.pk).error
+    assert status[stale.pk] == status[unbeaten_old.pk] == status[queued_old.pk] == RunStatus.FAILED
+    assert status[fresh.pk] == status[unbeaten_new.pk] == RunStatus.RUNNING
+    assert status[queued_new.pk] == RunStatus.QUEUED
+    error = ScenarioRun.objects.get(pk=stale.pk).error
+    assert "heartbeat" in error and "node-7:4242" in error
+    assert "no background process" in ScenarioRun.objects.get(pk=queued_old.pk).error
+    assert runs.mark_stale(ScenarioRun.objects.all()) == 0
 
 
 def test_launch_starts_a_detached_gulian_risk_run(chain_net, monkeypatch, settings, tmp_path):
@@ -170,6 +186,11 @@ def test_the_heartbeat_thread_beats_while_the_network_is_built(two_cities, monke
     monkeypatch.setattr(adapter, "build_network", lambda **kw: (time.sleep(0.5), real(**kw))[1])
     beats = []
     original = runs.Reporter.beat
-    monkeypatch.setattr(runs.Reporter, "beat", lambda self: (original(self), beats.append(1)))
-    done = runs.execute(_run(ns).pk, heartbeat=True)
+    run = _run(ns)
+    seen = []
+    monkeypatch.setattr(runs.Reporter, "beat", lambda self: (
+        original(self), beats.append(1), seen.append(ScenarioRun.objects.get(pk=run.pk).heartbeat_at)))
+    done = runs.execute(run.pk, heartbeat=True)
     assert done.status == RunStatus.DONE and len(beats) >= 3
+    # each beat moved heartbeat_at forward while the network was being built
+    assert all(seen) and seen == sorted(seen) and seen[-1] > seen[0]

@@ -72,6 +72,11 @@ def test_define_run_and_see_results(chain_net, inline_runs):
     assert reverse("registry:enterprise_detail", args=[ns.hz_firm.pk]) in html
     charts = json.loads(html.split('id="run-charts" type="application/json">')[1].split("</script>")[0])
     assert charts["chains"][0]["curve"][0] == 100.0 and any(r["code"] == "330200" for r in charts["regions"])
+    maps = charts["maps"]  # China by province and Zhejiang by prefecture, from the shipped geoJSON
+    assert maps["china_url"].endswith("gulian/maps/china.json") and maps["province"]["url"].endswith("gulian/maps/330000.json")
+    assert [p["code"] for p in maps["china"]] == ["330000"] and maps["china"][0]["name"] == "浙江省"
+    assert {p["code"] for p in maps["province"]["data"]} == {"330100", "330200"}
+    assert 'id="loss-map-china"' in html and 'id="loss-map-province"' in html
 
 
 def test_progress_page_while_running(chain_net):

@@ -12,11 +12,17 @@ lowest output share, direct cause and root cause as enterprise id + name + regio
 the owner's own capacity bound it), ``regions`` (per prefecture, or "000000" for abroad/unknown:
 baseline daily output and lost output value, largest loss first). Values are yuan where the
 network's link values are yuan per day (risk.adapter: annual value / 365).
+
+:func:`loss_maps` turns ``regions`` into the two maps of the run page: China by province (losses
+summed over each province's prefectures, out-of-province suppliers included) and the run's province
+by prefecture, keyed by GB/T 2260 code; the geoJSON files are shipped in ``static/gulian/maps``
+(README there: source, licence).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +32,7 @@ from gulian.registry.io.access import chunks
 from gulian.registry.models import Enterprise, MemberRole, Membership
 
 ABROAD = "000000"
+MAPS_DIR = Path(__file__).resolve().parent.parent / "static" / "gulian" / "maps"
 
 
 def region_labels(region: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -97,10 +104,14 @@ def summarise(rn, res, region_codes: list[str], *, threshold: float) -> dict[str
         chains.append({"id": chain.pk, "code": chain.code, "name": chain.name, "curve": pct, "min": min(pct),
                        "lost_output": round(_lost(curve), 2)})  # fmt: skip
 
-    names = dict(Region.objects.filter(code__in=region_codes).values_list("code", "name"))
+    # A municipality's districts (310115) and a province's directly administered counties (419001)
+    # have no prefecture: their pseudo-prefecture (310100, 419000) takes the province's name.
+    provinces = {c[:2] + "0000" for c in region_codes}
+    names = dict(Region.objects.filter(code__in=[*region_codes, *provinces]).values_list("code", "name"))
     reg = res.group_production["region"]
     regions = [
-        {"code": code, "name": names.get(code, "境外/未知 / abroad or unknown" if code == ABROAD else code),
+        {"code": code, "name": names.get(code) or names.get(code[:2] + "0000") or code if code != ABROAD
+         else "境外/未知 / abroad or unknown",
          "baseline": round(float(reg[0, g]), 2), "lost_output": round(_lost(reg[:, g]), 2)}
         for g, code in enumerate(region_codes)
     ]  # fmt: skip
@@ -127,3 +138,46 @@ def summarise(rn, res, region_codes: list[str], *, threshold: float) -> dict[str
         "owners": owners,
         "regions": regions,
     }
+
+
+def province_map_file(province_code: str) -> Path | None:
+    """The shipped prefecture map of a province (``maps/330000.json``), or None when there is none."""
+    path = MAPS_DIR / f"{province_code}.json"
+    return path if province_code.isdigit() and path.is_file() else None
+
+
+def loss_maps(regions: list[dict[str, Any]], province_code: str) -> dict[str, Any]:
+    """Lost output for the run page's maps, from a summary's ``regions`` (per prefecture).
+
+    ``china``: per province (code ``PP0000``, GB/T 2260 name, summed lost output and baseline) for
+    every province with firms in the network; ``province``: the prefectures of ``province_code``
+    when a map of that province is shipped (else None); ``abroad``: lost output of firms abroad or of
+    unknown region, which no map shows.
+    """
+    provinces: dict[str, dict[str, float]] = defaultdict(lambda: {"lost": 0.0, "baseline": 0.0})
+    abroad = 0.0
+    for r in regions:
+        if r["code"] == ABROAD:
+            abroad += r["lost_output"]
+            continue
+        p = provinces[r["code"][:2] + "0000"]
+        p["lost"] += r["lost_output"]
+        p["baseline"] += r["baseline"]
+    names = dict(Region.objects.filter(code__in=[*provinces, province_code]).values_list("code", "name"))
+    china = [
+        {"code": code, "name": names.get(code, code), "lost": round(v["lost"], 2), "baseline": round(v["baseline"], 2)}
+        for code, v in sorted(provinces.items())
+    ]
+    province = None
+    if province_map_file(province_code) is not None:
+        prefix = province_code[:2]
+        province = {
+            "code": province_code,
+            "name": names.get(province_code, province_code),
+            "data": [
+                {"code": r["code"], "name": r["name"], "lost": r["lost_output"], "baseline": r["baseline"]}
+                for r in sorted(regions, key=lambda r: r["code"])
+                if r["code"] != ABROAD and r["code"].startswith(prefix) and r["code"] != province_code
+            ],
+        }
+    return {"china": china, "province": province, "abroad": round(abroad, 2)}

@@ -10,10 +10,11 @@
   (``risk.adapter.build_network`` with the run creator's scope, the scenario's region, the chains),
   simulates with ``progress`` writing ``progress``/``message`` at most every
   :data:`PROGRESS_SECONDS`, and stores the summary of :mod:`gulian.risk.run_summary`.
-* A running process writes a heartbeat into ``result["worker"]`` every :data:`HEARTBEAT_SECONDS`
-  (a thread, so the network build counts too). :func:`mark_stale` fails a running run whose
-  heartbeat is older than :data:`STALE_SECONDS`, and a queued run that no process picked up within
-  :data:`QUEUE_SECONDS`; the pages call it before showing runs.
+* The process that claims a run stores its ``pid`` and ``host``; it refreshes ``heartbeat_at`` on
+  every progress write and, from a thread, every :data:`HEARTBEAT_SECONDS` (so a long network
+  build counts too). :func:`mark_stale` fails a running run whose ``heartbeat_at`` (or, before the
+  first beat, ``started_at``) is older than :data:`STALE_SECONDS`, and a queued run that no process
+  picked up within :data:`QUEUE_SECONDS`; the pages call it before showing runs.
 
 Progress, heartbeat and the result are machine state and are written without audit records; the
 creation of scenarios and runs is audited. docs/risk-scenarios.md is the user guide.
@@ -36,6 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, close_old_connections, connection
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gulian.core import services
@@ -179,19 +181,11 @@ def launch(run: ScenarioRun) -> subprocess.Popen:
 # --- executing ---------------------------------------------------------------------------------------
 
 
-def _now_iso() -> str:
-    return timezone.now().isoformat()
-
-
-def _worker() -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "heartbeat": _now_iso()}
-
-
 class Reporter:
-    """Writes progress/message (throttled) and the heartbeat of one run."""
+    """Writes progress/message (throttled) and the heartbeat (``heartbeat_at``) of one run."""
 
-    def __init__(self, run_id: int, worker: dict[str, Any]):
-        self.run_id, self.worker = run_id, worker
+    def __init__(self, run_id: int):
+        self.run_id = run_id
         self.last = 0.0
         self.lock = threading.Lock()
 
@@ -202,11 +196,10 @@ class Reporter:
             return
         self.last = now
         with self.lock:
-            self.worker["heartbeat"] = _now_iso()
             try:  # progress is best effort: a busy database must not fail the run
                 ScenarioRun.objects.filter(pk=self.run_id).update(
                     progress=round(min(max(progress, 0.0), 1.0), 4), message=message[:200],
-                    result={"worker": self.worker},
+                    heartbeat_at=timezone.now(),
                 )  # fmt: skip
             except DatabaseError:
                 log.warning("run %s: progress not written", self.run_id, exc_info=True)
@@ -214,9 +207,8 @@ class Reporter:
     def beat(self) -> None:
         """Refresh the heartbeat only."""
         with self.lock:
-            self.worker["heartbeat"] = _now_iso()
             try:
-                ScenarioRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(result={"worker": self.worker})
+                ScenarioRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
             except DatabaseError:
                 log.warning("run %s: heartbeat not written", self.run_id, exc_info=True)
 
@@ -301,15 +293,15 @@ def execute(run_id: int, *, heartbeat: bool = True) -> ScenarioRun:
     connection. RunError when the run is not queued (already taken by another process).
     """
     close_old_connections()
-    worker = _worker()
+    now = timezone.now()
     claimed = ScenarioRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), progress=0.0, result={"worker": worker},
-        message="开始 / starting", error="",
+        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, pid=os.getpid(),
+        host=socket.gethostname()[:100], progress=0.0, result={}, message="开始 / starting", error="",
     )  # fmt: skip
     if not claimed:
         raise RunError(f"运行 #{run_id} 不存在或不在排队中 / run #{run_id} does not exist or is not queued")
     run = ScenarioRun.objects.select_related("scenario", "region", "created_by").get(pk=run_id)
-    reporter = Reporter(run_id, worker)
+    reporter = Reporter(run_id)
     stop = threading.Event()
     thread = _heartbeat_thread(reporter, stop) if heartbeat else None
     try:
@@ -323,11 +315,8 @@ def execute(run_id: int, *, heartbeat: bool = True) -> ScenarioRun:
         stop.set()
         if thread is not None:
             thread.join()
-    if status == RunStatus.FAILED:
-        changes["result"] = {"worker": {k: v for k, v in worker.items() if k != "heartbeat"}}
-    else:
-        changes["result"]["worker"] = {k: v for k, v in worker.items() if k != "heartbeat"}
-    ScenarioRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now(), **changes)
+    now = timezone.now()
+    ScenarioRun.objects.filter(pk=run_id).update(status=status, finished_at=now, heartbeat_at=now, **changes)
     run.refresh_from_db()
     return run
 
@@ -335,33 +324,33 @@ def execute(run_id: int, *, heartbeat: bool = True) -> ScenarioRun:
 # --- dead runs ---------------------------------------------------------------------------------------
 
 
-def _heartbeat(run: ScenarioRun) -> dt.datetime | None:
-    text = (run.result or {}).get("worker", {}).get("heartbeat") if isinstance(run.result, dict) else None
-    try:
-        return dt.datetime.fromisoformat(text) if text else run.started_at
-    except ValueError:
-        return run.started_at
-
-
 def mark_stale(runs) -> int:
     """Fail dead runs among ``runs``; returns how many were marked.
 
-    Dead: running without a heartbeat for STALE_SECONDS, or queued and not started by any process
-    within QUEUE_SECONDS.
+    Dead: running with no heartbeat (``heartbeat_at``; ``started_at`` before the first beat) for
+    STALE_SECONDS, or queued and not started by any process within QUEUE_SECONDS.
     """
     now = timezone.now()
+    beat_cutoff = now - dt.timedelta(seconds=STALE_SECONDS)
+    queue_cutoff = now - dt.timedelta(seconds=QUEUE_SECONDS)
+    dead_running = (
+        runs.filter(status=RunStatus.RUNNING)
+        .annotate(last_beat=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_beat__lt=beat_cutoff)
+        .values_list("pk", "host", "pid")
+    )
     marked = 0
-    for run in runs.filter(status__in=(RunStatus.RUNNING, RunStatus.QUEUED)):
-        if run.status == RunStatus.RUNNING:
-            beat = _heartbeat(run) or run.created_at
-            if beat is not None and (now - beat).total_seconds() <= STALE_SECONDS:
-                continue
-            error = f"后台进程已停止（{STALE_SECONDS} 秒无心跳） / the background process stopped (no heartbeat for {STALE_SECONDS} s)"
-        else:
-            if (now - run.created_at).total_seconds() <= QUEUE_SECONDS:
-                continue
-            error = f"后台进程未在 {QUEUE_SECONDS} 秒内启动 / no background process started within {QUEUE_SECONDS} s"
-        marked += ScenarioRun.objects.filter(pk=run.pk, status=run.status).update(
+    for pk, host, pid in dead_running:
+        proc = f"{host}:{pid}" if host and pid else ""
+        error = (f"后台进程{f'（{proc}）' if proc else ''}已停止（{STALE_SECONDS} 秒无心跳） / "
+                 f"the background process{f' {proc}' if proc else ''} stopped (no heartbeat for {STALE_SECONDS} s)")  # fmt: skip
+        marked += ScenarioRun.objects.filter(pk=pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, error=error, finished_at=now, message="失败 / failed"
         )
+    dead_queued = list(runs.filter(status=RunStatus.QUEUED, created_at__lt=queue_cutoff).values_list("pk", flat=True))
+    if dead_queued:
+        marked += ScenarioRun.objects.filter(pk__in=dead_queued, status=RunStatus.QUEUED).update(
+            status=RunStatus.FAILED, finished_at=now, message="失败 / failed",
+            error=f"后台进程未在 {QUEUE_SECONDS} 秒内启动 / no background process started within {QUEUE_SECONDS} s",
+        )  # fmt: skip
     return marked

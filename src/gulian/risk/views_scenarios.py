@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from gulian.registry.models import Enterprise
 from gulian.risk import runs
 from gulian.risk.forms_scenarios import RECOVERY_LABELS, RunForm, ScenarioForm
 from gulian.risk.models import OFFICIAL_ROLES, RunStatus, Scenario, ScenarioRun
+from gulian.risk.run_summary import loss_maps
 
 RUNS_SHOWN = 20
 
@@ -192,6 +194,12 @@ def run_detail(request, pk: int):
         "regions": [{"code": r["code"], "name": r["name"], "lost": r["lost_output"]} for r in result.get("regions", [])
                     if r["lost_output"] > 0][:30],
     }  # fmt: skip
+    if result:
+        maps = loss_maps(result.get("regions", []), run.region_id[:2] + "0000")
+        maps["china_url"] = static("gulian/maps/china.json")
+        if maps["province"]:
+            maps["province"]["url"] = static(f"gulian/maps/{maps['province']['code']}.json")
+        charts["maps"] = maps
     context = {
         "run": run,
         "status": _status(run),

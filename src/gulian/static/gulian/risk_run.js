@@ -1,6 +1,8 @@
 /* Scenario run page. While the run is going: poll its status URL (JSON) every 2 s, move the
    progress bar, reload when it has finished. When done: ECharts line chart of each chain's output
-   (% of baseline per day, the stall threshold dashed) and a bar chart of lost output by region.
+   (% of baseline per day, the stall threshold dashed), maps of lost output (China by province, the
+   run's province by prefecture; geoJSON shipped in static/gulian/maps, same origin) and a bar chart
+   of lost output by region (with the table, the accessible alternative to the maps).
    Data from #run-charts (Django's json_script). */
 (function () {
   "use strict";
@@ -60,5 +62,76 @@
                  itemStyle: { color: "#b91c1c" } }]
     });
     window.addEventListener("resize", function () { bars.resize(); });
+  }
+  var maps = data.maps;
+  if (maps) {
+    lossMap(document.getElementById("loss-map-china"), "china", maps.china_url, maps.china);
+    if (maps.province) {
+      lossMap(document.getElementById("loss-map-province"), "gulian-" + maps.province.code, maps.province.url,
+              maps.province.data);
+    }
+  }
+
+  function yuan(v) { return Math.round(v).toLocaleString("zh-CN") + " 元"; }
+
+  /* Draw one choropleth of lost output. Regions are matched by GB/T 2260 code: the feature's id
+     (ECharts' China/province files carry the adcode there), and the series item takes the feature's
+     own name so that ECharts' fixes for the "china" map (南海诸岛 inset, label offsets) still apply;
+     tooltips show our GB/T 2260 names. A region with no firm in the network stays grey. */
+  function lossMap(el, mapName, url, rows) {
+    if (!el) { return; }
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) { throw new Error(url + ": HTTP " + r.status); }
+        return r.json();
+      })
+      .then(function (geo) {
+        var nameOfCode = {};
+        geo.features.forEach(function (f) {
+          var code = String(f.id || (f.properties && (f.properties.adcode || f.properties.id)) || "");
+          if (code) { nameOfCode[code] = f.properties.name; }
+        });
+        if (!echarts.getMap(mapName)) { echarts.registerMap(mapName, geo); }
+        var items = [], max = 0, unmatched = [];
+        rows.forEach(function (r) {
+          var feature = nameOfCode[r.code];
+          if (!feature) { unmatched.push(r.code); return; }
+          items.push({ name: feature, value: Math.round(r.lost), code: r.code, label: r.name });
+          max = Math.max(max, r.lost);
+        });
+        if (unmatched.length && window.console) { console.warn("no map region for", unmatched.join(", ")); }
+        el.setAttribute("data-regions", String(items.length));
+        var chart = echarts.init(el, null, { renderer: "svg" });
+        chart.setOption({
+          animation: false,
+          aria: { enabled: true },
+          tooltip: {
+            trigger: "item",
+            formatter: function (p) {
+              return p.data ? p.data.label + "<br>" + yuan(p.data.value) : p.name + "<br>—";
+            }
+          },
+          visualMap: {
+            type: "continuous", min: 0, max: Math.max(max, 1), left: 8, bottom: 8, calculable: true,
+            text: ["多", "少"], itemHeight: 100,
+            inRange: { color: ["#fef2f2", "#fca5a5", "#dc2626", "#7f1d1d"] },
+            formatter: function (v) { return Math.round(v).toLocaleString("zh-CN"); }
+          },
+          series: [{
+            type: "map", map: mapName, roam: true, data: items,
+            label: { show: mapName !== "china", fontSize: 11,
+                     formatter: function (p) { return p.data ? p.data.label : p.name; } },
+            emphasis: { label: { show: true, formatter: function (p) { return p.data ? p.data.label : p.name; } } },
+            itemStyle: { areaColor: "#e5e7eb", borderColor: "#ffffff", borderWidth: 0.6 }
+          }]
+        });
+        el.setAttribute("data-ready", "1");
+        window.addEventListener("resize", function () { chart.resize(); });
+      })
+      .catch(function (err) {
+        el.setAttribute("data-error", String(err));
+        el.textContent = "地图无法加载 / map unavailable";
+        if (window.console) { console.error(err); }
+      });
   }
 })();
