@@ -81,11 +81,13 @@ class ScenarioForm(forms.Form):
                 continue
             code = compact(parts[0])
             if not is_valid(code):
-                raise ValidationError(f"第 {k} 行：统一社会信用代码无效 / line {k}: invalid USCC {parts[0]!r}")
+                raise ValidationError(
+                    _("第 %(k)s 行：统一社会信用代码无效 / invalid USCC: %(code)s") % {"k": k, "code": repr(parts[0])}
+                )
             stop: dict = {"firm": code}
             if len(parts) > 1:
                 if not parts[1].isdigit() or int(parts[1]) < 1:
-                    raise ValidationError(f"第 {k} 行：停产天数应为正整数 / line {k}: days must be a positive integer")
+                    raise ValidationError(_("第 %(k)s 行：停产天数应为正整数 / days must be a positive integer") % {"k": k})
                 stop["days"] = int(parts[1])
             stops.append(stop)
         return stops
@@ -94,18 +96,18 @@ class ScenarioForm(forms.Form):
         upload = self.cleaned_data.get("spec_file")
         if upload:
             if upload.size > MAX_SPEC_BYTES:
-                raise ValidationError({"spec_file": "文件过大 / the file is too large"})
+                raise ValidationError({"spec_file": _("文件过大 / the file is too large")})
             try:
                 return upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise ValidationError({"spec_file": "文件应为 UTF-8 文本 / the file must be UTF-8 text"})
+                raise ValidationError({"spec_file": _("文件应为 UTF-8 文本 / the file must be UTF-8 text")})
         return (self.cleaned_data.get("spec_text") or "").strip()
 
     def _from_fields(self) -> dict:
         data = self.cleaned_data
         if not data.get("regions") and not data.get("firm_stops"):
             raise ValidationError(
-                {"regions": "请选择封控区域或填写停产企业 / choose regions to lock down or firms to stop"}
+                {"regions": _("请选择封控区域或填写停产企业 / choose regions to lock down or firms to stop")}
             )
         start = data.get("start") or 0
         stops = [{**s, "start": start} for s in data.get("firm_stops") or []]
@@ -132,7 +134,7 @@ class ScenarioForm(forms.Form):
             field = "__all__"
             for name in ("start", "lockdown_days", "capacity_loss", "recovery_days", "recovery_delay", "steps"):
                 if data.get(name) is None:
-                    self.add_error(name, "必填 / required")
+                    self.add_error(name, _("必填 / required"))
             if self.errors:
                 return data
             spec = self._from_fields()

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gulian.core.models import Role
 from gulian.dispatch import metrics
@@ -339,7 +339,9 @@ def _detail(row: dict) -> str:
     cause, direct = row["cause"], row["direct"]
     via = f"，经直接供应商{direct['name']}" if direct and direct["id"] != cause["id"] else ""
     status = STATUS_LABELS[cause["status"]][0]
-    return (f"临近预测：{cause['name']}（{scope_label(cause['scope'])}，当日{status}）{via}，"
+    with translation.override(settings.LANGUAGE_CODE):  # stored text: Chinese whatever the page's language
+        scope = scope_label(cause["scope"])
+    return (f"临近预测：{cause['name']}（{scope}，当日{status}）{via}，"
             f"{row['owner']['name']}产出预计于{row['stall_date']}跌破正常水平的90%。")  # fmt: skip
 
 

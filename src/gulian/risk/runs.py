@@ -39,6 +39,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, close_old_connections, connection
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gulian.core import services
 from gulian.core.models import Region
@@ -87,8 +88,8 @@ def check_firms(scenario: Scenario) -> None:
     unknown = sorted(names - known)
     if unknown:
         raise ValidationError(
-            f"未登记的统一社会信用代码 / unregistered USCC: {', '.join(unknown[:10])}"
-            + (" …" if len(unknown) > 10 else "")
+            _("未登记的统一社会信用代码 / unregistered USCC: %(codes)s")
+            % {"codes": ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else "")}
         )
 
 
@@ -103,7 +104,7 @@ def default_region(user, scenario: Scenario) -> Region:
             region = Region.objects.filter(code=common[:length].ljust(6, "0")).first()
             if region is not None:
                 return region
-    raise ValidationError("请指定情景所属区域 / choose the region the scenario belongs to")
+    raise ValidationError(_("请指定情景所属区域 / choose the region the scenario belongs to"))
 
 
 def create_scenario(
@@ -113,7 +114,7 @@ def create_scenario(
     scenario = parse_spec(spec)
     name = (name or scenario.name or "").strip()
     if not name:
-        raise ValidationError("请填写情景名称 / the scenario needs a name")
+        raise ValidationError(_("请填写情景名称 / the scenario needs a name"))
     check_firms(scenario)
     data = Scenario(name, scenario.lockdowns, scenario.firm_stops, scenario.link_cuts, scenario.recovery,
                     scenario.steps).to_dict()  # fmt: skip

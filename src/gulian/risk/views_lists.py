@@ -23,6 +23,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError as PydanticError
 
@@ -46,12 +47,12 @@ from gulian.risk.schemas import RiskItemFilter, list_q
 
 PAGE_SIZE = 50
 LIST_TABS = [
-    ("", _("全部")),
+    ("", gettext_lazy("全部")),
     ("city", LinkScope.CITY.label),
     ("province", LinkScope.PROVINCE.label),
     ("domestic", LinkScope.DOMESTIC.label),
     ("foreign", LinkScope.FOREIGN.label),
-    ("overseas", _("境外依赖")),
+    ("overseas", gettext_lazy("境外依赖")),
 ]
 SEVERITY_RANK = Case(*(When(severity=s, then=Value(i)) for i, s in enumerate(Severity.values)),
                      default=Value(9), output_field=IntegerField())  # fmt: skip
@@ -64,8 +65,8 @@ SORTS = {
 }
 # Other apps' pages an item can open, with the query they are given; shown only once they exist.
 FOLLOW_UPS = (
-    ("appeal", _("发起诉求"), ("appeals:appeal_create", "appeal:create", "appeals:create")),
-    ("matching", _("发布对接需求"), ("matching:need_create", "matching:create", "matching:demand_create")),
+    ("appeal", gettext_lazy("发起诉求"), ("appeals:appeal_create", "appeal:create", "appeals:create")),
+    ("matching", gettext_lazy("发布对接需求"), ("matching:need_create", "matching:create", "matching:demand_create")),
 )
 
 

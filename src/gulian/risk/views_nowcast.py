@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,6 +30,11 @@ MAX_HORIZON = 90
 def may_create_items(user) -> bool:
     """Task forces and administrators put nowcast predictions on the risk list."""
     return bool(user.is_admin or user.role == Role.TASKFORCE)
+
+
+def _bilingual(zh: str, en: str) -> str:
+    """The engine's (Chinese, English) pair as a bilingual msgid shows: English alone on English pages."""
+    return en if (get_language() or "").startswith("en") else f"{zh} / {en}"
 
 
 def _args(request) -> dict:
@@ -66,8 +72,8 @@ def nowcast_page(request):
     rows = [
         {
             **r,
-            "caveat_texts": [nowcasting.caveat_text(c) for c in r["caveats"]],
-            "cause_status": nowcasting.status_label(r["cause"]["status"]) if r["cause"] else "",
+            "caveat_texts": [_bilingual(*CAVEATS[c]) for c in r["caveats"]],
+            "cause_status": _bilingual(*nowcasting.STATUS_LABELS[r["cause"]["status"]]) if r["cause"] else "",
             "cause_scope": nowcasting.scope_label(r["cause"]["scope"]) if r["cause"] else "",
             "chain_names": "、".join(c["name"] for c in r["chains"]),
         }
@@ -82,7 +88,7 @@ def nowcast_page(request):
         "can_create": may_create_items(request.user) and bool(rows),
         "curves": [{"id": i, "curve": r["curve"], "days": r["days"], "threshold": result["assumptions"]["threshold"]}
                    for i, r in enumerate(rows)],  # fmt: skip
-        "caveat_legend": [(code, f"{zh} / {en}") for code, (zh, en) in CAVEATS.items()],
+        "caveat_legend": [(code, _bilingual(zh, en)) for code, (zh, en) in CAVEATS.items()],
     }
     return render(request, "risk/nowcast.html", context)
 
@@ -101,7 +107,8 @@ def nowcast_create_items(request):
     items = nowcasting.create_items(request.user, result)
     messages.success(
         request,
-        _("已登记或更新 %(n)d 条风险清单条目 / %(n)d risk items added or updated") % {"n": len(items)},
+        ngettext("已登记或更新 %(n)d 条风险清单条目", "已登记或更新 %(n)d 条风险清单条目", len(items))
+        % {"n": len(items)},
     )
     query = {k: v for k, v in (("date", result["date"]), ("region", args["region"] or ""),
                                 ("chain", (args["chains"] or [""])[0]), ("horizon", args["horizon"])) if v}  # fmt: skip

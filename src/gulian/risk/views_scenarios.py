@@ -27,7 +27,7 @@ from gulian.registry.models import Enterprise
 from gulian.risk import runs
 from gulian.risk.forms_scenarios import RECOVERY_LABELS, RunForm, ScenarioForm
 from gulian.risk.models import OFFICIAL_ROLES, RunStatus, Scenario, ScenarioRun
-from gulian.risk.run_summary import loss_maps
+from gulian.risk.run_summary import ABROAD, loss_maps
 
 RUNS_SHOWN = 20
 
@@ -180,6 +180,9 @@ def run_detail(request, pk: int):
     runs.mark_stale(ScenarioRun.objects.restrict(request.user, "view").filter(pk=pk))
     run = get_scoped(ScenarioRun.objects.select_related("scenario", "region", "created_by"), request.user, "view", pk=pk)
     result = run.result if run.status == RunStatus.DONE else {}
+    for r in result.get("regions", []):  # the stored label is bilingual; show the page's language
+        if r["code"] == ABROAD:
+            r["name"] = _("境外/未知 / abroad or unknown")
     chains_by_code = {c["code"]: c["name"] for c in result.get("chains", [])}
     owners = [
         {**o, "chain_names": "、".join(chains_by_code.get(c, c) for c in o["chains"]),
