@@ -293,7 +293,8 @@ def execute(run_id: int, *, heartbeat: bool = True) -> ScenarioRun:
     ``heartbeat=False`` (in-process tests) skips the heartbeat thread, which needs its own database
     connection. RunError when the run is not queued (already taken by another process).
     """
-    close_old_connections()
+    if not connection.in_atomic_block:  # a long-lived worker drops a stale connection; never mid-transaction
+        close_old_connections()
     now = timezone.now()
     claimed = ScenarioRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, pid=os.getpid(),

@@ -11,4 +11,5 @@ urlpatterns: list = [
     path("<int:pk>/run/", views.scenario_run, name="scenario_run"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),
+    path("runs/<int:pk>/items/", views.run_create_items, name="run_create_items"),
 ]

@@ -18,13 +18,14 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gulian.core.models import Role
 from gulian.core.services import get_scoped
 from gulian.engine.scenario import dumps, load_scenario
 from gulian.registry.models import Enterprise
-from gulian.risk import runs
+from gulian.risk import run_items, runs
 from gulian.risk.forms_scenarios import RECOVERY_LABELS, RunForm, ScenarioForm
 from gulian.risk.models import OFFICIAL_ROLES, RunStatus, Scenario, ScenarioRun
 from gulian.risk.run_summary import ABROAD, loss_maps
@@ -210,5 +211,27 @@ def run_detail(request, pk: int):
         "owners": owners,
         "visible": _visible(request.user, result) if result else set(),
         "charts": charts,
+        "can_create_items": bool(result) and may_run(request.user)
+        and ScenarioRun.objects.restrict(request.user, "change").filter(pk=pk).exists(),
     }
     return render(request, "risk/run_detail.html", context)
+
+
+@scenario_page
+@require_POST
+def run_create_items(request, pk: int):
+    """Put a finished run's stalled owners' causes on the risk list (task forces); back to the run."""
+    if not may_run(request.user):
+        raise Http404("未找到 / not found")
+    run = get_scoped(ScenarioRun.objects, request.user, "change", pk=pk)
+    try:
+        items = run_items.create_items(request.user, run)
+    except ValidationError as e:
+        messages.error(request, "; ".join(e.messages))
+    else:
+        messages.success(
+            request,
+            ngettext("已登记或更新 %(n)d 条风险清单条目", "已登记或更新 %(n)d 条风险清单条目", len(items))
+            % {"n": len(items)},
+        )
+    return redirect("risk:run_detail", pk=run.pk)
