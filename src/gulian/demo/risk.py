@@ -75,3 +75,14 @@ def has_risk_data() -> bool:
     from gulian.risk.models import Scenario
 
     return Scenario.objects.exists()
+
+
+def reset() -> dict[str, int]:
+    """Delete the risk lists, scenarios and runs (before the registry they point at); the counts."""
+    from gulian.risk.models import RiskItem, Scenario, ScenarioRun
+
+    counts = {}
+    for model in (RiskItem, ScenarioRun, Scenario):
+        counts[model._meta.label] = model.objects.count()
+        model.objects.all().delete()
+    return counts

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from gulian.demo import dispatch_curves, dispatch_load
 from gulian.demo import load as demo_load
+from gulian.demo import risk as demo_risk
 from gulian.demo.generator import generate
 from gulian.demo.risk import has_risk_data as risk_has_data
 from gulian.demo.users import ensure_users, logins_table
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         generated = time.perf_counter()
         with transaction.atomic():
             if reset:
-                removed = dispatch_load.reset() | demo_load.reset_registry()
+                removed = demo_risk.reset() | dispatch_load.reset() | demo_load.reset_registry()
                 self.stdout.write(f"已清空 / deleted: {removed}")
             counts = demo_load.load(data)
         loaded = time.perf_counter()
