@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, Value, When
@@ -27,16 +25,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError as PydanticError
 
-from gulian.core.models import AuditRecord, Role
+from gulian.core.models import AuditRecord
 from gulian.core.regionview import enterprise_q, narrowed_prefix
 from gulian.core.services import OutOfScope, get_scoped
 from gulian.core.views import apply_form_errors
 from gulian.registry.models import Chain, Enterprise, Segment
 from gulian.registry.scope import LinkScope
 from gulian.risk import export, services
+from gulian.risk.access import may_change, risk_page
 from gulian.risk.forms_lists import RiskItemCreateForm, RiskItemEditForm
 from gulian.risk.models import (
-    OFFICIAL_ROLES,
     Mitigation,
     RiskItem,
     RiskSource,
@@ -70,25 +68,8 @@ FOLLOW_UPS = (
 )
 
 
-def _reader(user) -> bool:
-    return user.is_usable and (user.is_admin or user.role in OFFICIAL_ROLES)
 
 
-def _may_change(user) -> bool:
-    return user.is_usable and (user.is_admin or user.role == Role.TASKFORCE)
-
-
-def risk_page(view):
-    """Signed-in officials and administrators; 404 for everyone else (enterprises included)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not _reader(request.user):
-            raise Http404("未找到 / not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _filter(request) -> tuple[RiskItemFilter, list[str]]:
@@ -166,7 +147,7 @@ def item_list(request):
         "sources": RiskSource.choices,
         "mitigations": Mitigation.choices,
         "changeable": changeable,
-        "can_create": _may_change(user),
+        "can_create": may_change(user),
         "export_query": request.GET.urlencode(),
     }
     return render(request, "risk/item_list.html", context)
@@ -259,7 +240,7 @@ def item_edit(request, pk: int):
 def item_create(request):
     """A manually registered item (task forces and administrators)."""
     user = request.user
-    if not _may_change(user):
+    if not may_change(user):
         raise Http404("未找到 / not found")
     form = RiskItemCreateForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():

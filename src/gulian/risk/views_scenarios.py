@@ -8,10 +8,7 @@ detached ``gulian risk run ID`` process (gulian.risk.runs.launch); its page poll
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -21,41 +18,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gulian.core.models import Role
 from gulian.core.services import get_scoped
 from gulian.engine.scenario import dumps, load_scenario
 from gulian.registry.models import Enterprise
 from gulian.risk import run_items, runs
+from gulian.risk.access import may_change, risk_page
 from gulian.risk.forms_scenarios import RECOVERY_LABELS, RunForm, ScenarioForm
-from gulian.risk.models import OFFICIAL_ROLES, RunStatus, Scenario, ScenarioRun
+from gulian.risk.models import RunStatus, Scenario, ScenarioRun
 from gulian.risk.run_summary import ABROAD, loss_maps
 
 RUNS_SHOWN = 20
 
 
-def _reader(user) -> bool:
-    return user.is_usable and (user.is_admin or user.role in OFFICIAL_ROLES)
 
 
-def may_run(user) -> bool:
-    """Task forces and administrators define and run scenarios."""
-    return user.is_usable and (user.is_admin or user.role == Role.TASKFORCE)
 
 
-def scenario_page(view):
-    """Signed-in officials and administrators; 404 for everyone else."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not _reader(request.user):
-            raise Http404("未找到 / not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@scenario_page
+@risk_page
 @require_GET
 def scenario_list(request):
     """Scenarios in scope, newest first, with their latest run."""
@@ -66,14 +45,14 @@ def scenario_list(request):
     for run in visible_runs.order_by("scenario_id", "-created_at"):
         latest.setdefault(run.scenario_id, run)
     rows = [{"scenario": s, "run": latest.get(s.pk)} for s in scenarios]
-    return render(request, "risk/scenario_list.html", {"rows": rows, "can_create": may_run(request.user)})
+    return render(request, "risk/scenario_list.html", {"rows": rows, "can_create": may_change(request.user)})
 
 
-@scenario_page
+@risk_page
 @require_http_methods(["GET", "POST"])
 def scenario_create(request):
     """GET: the form; POST: save the scenario (and start a first run when asked)."""
-    if not may_run(request.user):
+    if not may_change(request.user):
         raise Http404("未找到 / not found")
     form = ScenarioForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -102,14 +81,14 @@ def _spec_rows(spec: dict) -> dict:
     }
 
 
-@scenario_page
+@risk_page
 @require_GET
 def scenario_detail(request, pk: int):
     """The scenario's definition, its runs and (for task forces) the run form."""
     scenario = get_scoped(Scenario.objects.select_related("region", "created_by"), request.user, "view", pk=pk)
     visible_runs = ScenarioRun.objects.restrict(request.user, "view").filter(scenario=scenario)
     runs.mark_stale(visible_runs)
-    can_run = may_run(request.user) and Scenario.objects.restrict(request.user, "change").filter(pk=pk).exists()
+    can_run = may_change(request.user) and Scenario.objects.restrict(request.user, "change").filter(pk=pk).exists()
     context = {
         "scenario": scenario,
         "spec": _spec_rows(scenario.spec),
@@ -121,12 +100,12 @@ def scenario_detail(request, pk: int):
     return render(request, "risk/scenario_detail.html", context)
 
 
-@scenario_page
+@risk_page
 @require_POST
 def scenario_run(request, pk: int):
     """Queue a run of the scenario and start its background process."""
     scenario = get_scoped(Scenario.objects.select_related("region"), request.user, "change", pk=pk)
-    if not may_run(request.user):
+    if not may_change(request.user):
         raise Http404("未找到 / not found")
     form = RunForm(request.POST, user=request.user, scenario=scenario)
     if not form.is_valid():
@@ -159,7 +138,7 @@ def _status(run: ScenarioRun) -> dict:
     }
 
 
-@scenario_page
+@risk_page
 @require_GET
 def run_status(request, pk: int):
     """JSON progress of a run (polled by the run page)."""
@@ -174,7 +153,7 @@ def _visible(user, result: dict) -> set[int]:
     return set(Enterprise.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", flat=True))
 
 
-@scenario_page
+@risk_page
 @require_GET
 def run_detail(request, pk: int):
     """Progress while the run is going; its results when done."""
@@ -211,17 +190,17 @@ def run_detail(request, pk: int):
         "owners": owners,
         "visible": _visible(request.user, result) if result else set(),
         "charts": charts,
-        "can_create_items": bool(result) and may_run(request.user)
+        "can_create_items": bool(result) and may_change(request.user)
         and ScenarioRun.objects.restrict(request.user, "change").filter(pk=pk).exists(),
     }
     return render(request, "risk/run_detail.html", context)
 
 
-@scenario_page
+@risk_page
 @require_POST
 def run_create_items(request, pk: int):
     """Put a finished run's stalled owners' causes on the risk list (task forces); back to the run."""
-    if not may_run(request.user):
+    if not may_change(request.user):
         raise Http404("未找到 / not found")
     run = get_scoped(ScenarioRun.objects, request.user, "change", pk=pk)
     try:

@@ -10,17 +10,14 @@ risk list. The maths: docs/engine/exposure.md.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.http import Http404
 
 from gulian.core.models import Role
 from gulian.engine.exposure import (
@@ -35,6 +32,7 @@ from gulian.engine.types import EngineInputError
 from gulian.registry.io.access import actor_for, chunks
 from gulian.registry.models import Enterprise, SupplyLink
 from gulian.registry.scope import derive_scope
+from gulian.risk.commands.output import command_errors, write_table
 
 HELP = "暴露分析：生存时间（TTS）、恢复时间（TTR）与风险暴露指数排序 / exposure: time-to-survive, time-to-recover, REI"
 
@@ -176,23 +174,8 @@ def rows_for_export(result: dict) -> list[list]:
 
 
 def write(result: dict, path: Path) -> None:
-    """Write the ranking as CSV (UTF-8 with BOM, for Excel) or .xlsx."""
-    rows = rows_for_export(result)
-    if path.suffix.lower() == ".csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
-        return
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("暴露分析")
-    ws.write_row(0, 0, COLUMNS)
-    for k, row in enumerate(rows, start=1):
-        ws.write_row(k, 0, row)
-    wb.close()
+    """Write the ranking as CSV or .xlsx."""
+    write_table(path, COLUMNS, rows_for_export(result), sheet="暴露分析")
 
 
 def severity_for(shortage: float) -> str:
@@ -262,15 +245,11 @@ def run(command: BaseCommand, options: dict) -> None:
         raise CommandError(f"输出文件应为 .csv 或 .xlsx / the output must be .csv or .xlsx: {out}")
     if options["top"] < 1:
         raise CommandError("--top 应为正整数 / must be a positive number")
-    try:
+    with command_errors():
         result = compute(user, region=options.get("region"), chains=options.get("chain") or (),
                          method=options["method"], scope=options["scope"], spare=options["spare"],
                          alternative=options["alternative"],
                          substitution=options["substitution"])  # fmt: skip
-    except Http404:
-        raise CommandError("地区或产业链不存在，或不在该用户的范围内 / no such region or chain in the user's scope")
-    except (ValidationError, EngineInputError) as e:
-        raise CommandError("; ".join(getattr(e, "messages", [str(e)])))
     command.stdout.write(
         f"暴露分析（{result['method']}）/ exposure: {result['flagged']} 家企业 TTS < TTR（网络 {result['firms']:,} 家企业，"
         f"链主 {result['owners']} 家，{result['elapsed']:.2f} 秒）"

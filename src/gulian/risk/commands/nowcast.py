@@ -8,19 +8,17 @@ puts them on the risk list (task forces and administrators).
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.http import Http404
 
 from gulian.engine.nowcast import RECOVERY_KINDS, RecoveryAssumption
 from gulian.engine.types import EngineInputError
 from gulian.registry.io.access import actor_for
 from gulian.risk import nowcasting
+from gulian.risk.commands.output import command_errors, write_table
 
 HELP = "临近预测：按最新日报预测未来将停产的链主及断供企业 / nowcast: chain owners predicted to stall, and why"
 
@@ -71,27 +69,9 @@ def rows_for_export(result: dict) -> list[list]:
 
 
 def write(result: dict, path: Path) -> None:
-    """Write the predictions as CSV (UTF-8 with BOM, for Excel) or .xlsx."""
-    rows = rows_for_export(result)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        import xlsxwriter
-
-        wb = xlsxwriter.Workbook(str(path))
-        ws = wb.add_worksheet("断链预警")
-        ws.write_string(0, 0, f"断链预警（{result['date']} 起 {result['horizon']} 天）")
-        ws.write_row(1, 0, COLUMNS)
-        for k, row in enumerate(rows, start=2):
-            ws.write_row(k, 0, row)
-        wb.close()
-    else:
-        raise CommandError(f"输出文件应为 .csv 或 .xlsx / the output must be .csv or .xlsx: {path}")
+    """Write the predictions as CSV or .xlsx."""
+    title = f"断链预警（{result['date']} 起 {result['horizon']} 天）"
+    write_table(path, COLUMNS, rows_for_export(result), sheet="断链预警", title=title)
 
 
 def run(command: BaseCommand, options: dict) -> None:
@@ -106,16 +86,12 @@ def run(command: BaseCommand, options: dict) -> None:
         raise CommandError(f"输出文件应为 .csv 或 .xlsx / the output must be .csv or .xlsx: {out}")
     if not 1 <= options["horizon"] <= 365:
         raise CommandError("--horizon 应在 1–365 之间 / must be within 1..365")
-    try:
+    with command_errors():
         result = nowcasting.compute(
             user, options.get("date"), region=options.get("region"), chains=options.get("chain") or (),
             horizon=options["horizon"], recovery=recovery, unknown_capacity=options["unreported_capacity"],
             use_cache=False,
         )  # fmt: skip
-    except Http404:
-        raise CommandError("地区或产业链不存在，或不在该用户的范围内 / no such region or chain in the user's scope")
-    except (ValidationError, EngineInputError) as e:
-        raise CommandError("; ".join(getattr(e, "messages", [str(e)])))
     command.stdout.write(
         f"{result['date']} 起 {result['horizon']} 天 / next {result['horizon']} days from {result['date']}: "
         f"预计停产链主 {len(result['rows'])} / {result['watched']} 家（网络 {result['firms']:,} 家企业，"

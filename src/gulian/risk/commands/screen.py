@@ -9,19 +9,17 @@ are counted per registry input category (``SupplyLink.input_category``; a link m
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 
 import numpy as np
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.http import Http404
 
 from gulian.engine.screen import Finding, ScreenParams, ScreenResult, screen, single_source_from_rows
 from gulian.engine.types import EngineInputError
 from gulian.registry.io.access import actor_for
+from gulian.risk.commands.output import command_errors, write_table
 
 HELP = "结构筛查：断点、唯一来源、境外/省外与高风险地区依赖、关键度排名 / structural screen: chokepoints, single sources, exposure, ranking"
 
@@ -87,29 +85,11 @@ def rows_for_export(rn, result: ScreenResult) -> list[dict]:
 
 
 def write(rows: list[dict], path: Path) -> None:
-    """Write the ranked list as CSV (UTF-8 with BOM, for Excel) or .xlsx (xlsxwriter)."""
+    """Write the ranked list as CSV or .xlsx."""
     header = [zh for _key, zh in COLUMNS]
     cells = [[row[key] for key, _zh in COLUMNS] for row in rows]
-    if path.suffix.lower() == ".csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(cells)
-        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
-        return
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("结构筛查")
-    bold = wb.add_format({"bold": True, "text_wrap": True})
-    ws.write_row(0, 0, header, bold)
-    for k, row in enumerate(cells, start=1):
-        ws.write_row(k, 0, row)
-    ws.set_column(0, 1, 8)
-    ws.set_column(2, 2, 28)
-    ws.set_column(len(header) - 2, len(header) - 1, 80)
-    ws.freeze_panes(1, 3)
-    wb.close()
+    wide = {0: 8, 1: 8, 2: 28, len(header) - 2: 80, len(header) - 1: 80}
+    write_table(path, header, cells, sheet="结构筛查", widths=wide)
 
 
 def _severity(f: Finding) -> str:
@@ -185,12 +165,8 @@ def run(command: BaseCommand, options: dict) -> None:
     except (LookupError, EngineInputError) as e:
         raise CommandError(str(e))
     started = time.perf_counter()
-    try:
+    with command_errors():
         rn, result = run_screen(user, region=options.get("region"), chains=options.get("chain") or (), params=params)
-    except Http404:
-        raise CommandError("地区或产业链不存在，或不在该用户的范围内 / no such region or chain in the user's scope")
-    except (ValidationError, EngineInputError) as e:
-        raise CommandError("; ".join(getattr(e, "messages", [str(e)])))
     seconds = time.perf_counter() - started
     command.stdout.write(
         f"结构筛查 / screen: 链主 {result.owners.size} 家，网络 {rn.net.n_firms:,} 家企业、{rn.net.n_links:,} 条供应关系，"
