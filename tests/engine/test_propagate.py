@@ -128,6 +128,6 @@ def test_bad_params():
     with pytest.raises(EngineInputError):
         simulate(net, Scenario(), PropagationParams(tau=0))
     with pytest.raises(EngineInputError, match="substitution"):
-        simulate(net, Scenario(), PropagationParams(substitution=True))
+        simulate(net, Scenario(), PropagationParams(substitution=True, substitution_delay=-1))
     with pytest.raises(EngineInputError, match="watch"):
         simulate(net, Scenario(), watch=np.array([7]))

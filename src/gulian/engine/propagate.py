@@ -13,7 +13,9 @@ The dynamic model of Hallegatte (2008) and Henriet & Hallegatte (2008) as modifi
 7. rationing of ``P_i`` among final demand and customers (:class:`Rationing`) gives deliveries O*.
 
 ``P_c`` in 2–3 is yesterday's production. ``x0 = c + Σ_j A[i, j]`` (proNet corrects the given output
-to this). Links are in customer-major order internally (see :mod:`gulian.engine.kernels`).
+to this). Stocks are held in customer-major link order, orders and deliveries in supplier-major
+(CSR) order (:class:`Layout`, :mod:`gulian.engine.kernels`). With ``substitution``, unmet orders
+move to other firms of the supplier's sector after a delay (:class:`Substitution`; not in proNet).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from enum import IntEnum
 
 import numba as nb
 import numpy as np
+import numpy.typing as npt
 
 from gulian.engine import kernels
 from gulian.engine.network import SupplyNetwork
@@ -48,8 +51,9 @@ class PropagationParams:
     ``order`` rule (-o: 0 normal, 1 target fixed at baseline, 2 no negative restoration),
     ``threshold`` for a watched firm's stall (share of baseline output), ``keep_firms`` keeps the
     daily output of every firm (and the diagnostics ``shipments``, ``min_inventory``).
-    ``substitution`` / ``substitution_delay`` (switching to other suppliers, not in proNet) are
-    reserved: ``substitution=True`` is refused until implemented (docs/engine/propagate.md).
+    ``substitution`` switches unmet orders to other firms of the supplier's sector that have spare
+    capacity once a link has been short ``substitution_delay`` days running; ``substitution_share``
+    is the share of its spare capacity a firm offers (not in proNet; :class:`Substitution`).
     """
 
     steps: int = 60
@@ -57,6 +61,7 @@ class PropagationParams:
     rationing: Rationing = Rationing.SMALL_FIRST
     substitution: bool = False
     substitution_delay: int = 7
+    substitution_share: float = 1.0
     threshold: float = 0.9
     keep_firms: bool = False
     order: int = 0
@@ -83,7 +88,12 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class Layout:
-    """Customer-major link arrays and the supplier index into them (docs/engine.md, "Layout")."""
+    """Link arrays in both orders, fixed at setup (docs/engine.md, "Layout").
+
+    Customer-major (stocks): ``a``, ``n_link``, ``sup``, groups ``grp_ptr``/``cust_gptr``, ``a_sec``
+    and ``pos`` (the link's CSR position). Supplier-major (orders and deliveries): ``a_sup`` (CSR
+    data), ``sup_ptr`` (CSR indptr), ``chunk_ptr`` (supplier chunks of equal work for the threads).
+    """
 
     a: FloatArray
     n_link: FloatArray
@@ -91,11 +101,15 @@ class Layout:
     grp_ptr: IndexArray
     cust_gptr: IndexArray
     a_sec: FloatArray
+    pos: npt.NDArray[np.int32] | IndexArray
+    a_sup: FloatArray
     sup_ptr: IndexArray
-    sup_order: IndexArray
     chunk_ptr: IndexArray
     max_deg: int
-    csr_to_cs: IndexArray
+    cust_chunk_ptr: IndexArray
+    max_in: int
+    n_cust: FloatArray
+    n_link_kernel: FloatArray
 
 
 def layout(net: SupplyNetwork, n_link_csr: FloatArray | None = None) -> Layout:
@@ -114,27 +128,87 @@ def layout(net: SupplyNetwork, n_link_csr: FloatArray | None = None) -> Layout:
     a_sec = kernels.segment_sums(a, grp_ptr)
     cust_gptr = np.zeros(net.n_firms + 1, dtype=np.int64)
     np.cumsum(np.bincount(cus_cs[starts], minlength=net.n_firms), out=cust_gptr[1:])
-    csr_to_cs = np.empty(e, dtype=np.int64)
-    csr_to_cs[perm] = np.arange(e, dtype=np.int64)
     sup_ptr = net.links.indptr.astype(np.int64)
     deg = np.diff(sup_ptr)
     n_chunks = max(1, min(net.n_firms, 16 * max(1, nb.get_num_threads())))
-    work = np.cumsum(deg + 1)
-    bounds = np.searchsorted(work, np.linspace(0, work[-1] if work.size else 0, n_chunks + 1)[1:-1])
-    chunk_ptr = np.unique(np.concatenate([[0], bounds, [net.n_firms]])).astype(np.int64)
+    chunk_ptr = _chunks(deg, n_chunks)
+    in_deg = np.diff(grp_ptr[cust_gptr])
+    cust_chunk_ptr = _chunks(in_deg, n_chunks)
+    n_link = days[perm].astype(np.float64)
+    n_cust = np.zeros(net.n_firms)
+    has_links = cust_gptr[1:] > cust_gptr[:-1]
+    n_cust[has_links] = n_link[grp_ptr[cust_gptr[:-1][has_links]]]  # each customer's first link
+    uniform = bool(np.array_equal(n_link, n_cust[cus_cs]))
+    # Half the bytes of the one scattered index stream when the link count allows it.
+    pos = perm.astype(np.int32) if e < 2**31 - 1 else perm.astype(np.int64)
     return Layout(
         a=a,
-        n_link=days[perm].astype(np.float64),
+        n_link=n_link,
         sup=sup[perm].astype(np.int64),
         grp_ptr=grp_ptr,
         cust_gptr=cust_gptr,
         a_sec=a_sec,
+        pos=pos,
+        a_sup=np.ascontiguousarray(net.links.data, dtype=np.float64),
         sup_ptr=sup_ptr,
-        sup_order=csr_to_cs,
         chunk_ptr=chunk_ptr,
         max_deg=int(deg.max()) if deg.size else 0,
-        csr_to_cs=csr_to_cs,
+        cust_chunk_ptr=cust_chunk_ptr,
+        max_in=int(in_deg.max()) if in_deg.size else 0,
+        n_cust=n_cust,
+        n_link_kernel=np.zeros(0) if uniform else n_link,
     )
+
+
+def _chunks(deg: IndexArray, n_chunks: int) -> IndexArray:
+    """Split firms 0..N−1 into about ``n_chunks`` contiguous runs of equal work ``Σ (deg + 1)``."""
+    work = np.cumsum(deg + 1)
+    bounds = np.searchsorted(work, np.linspace(0, work[-1] if work.size else 0, n_chunks + 1)[1:-1])
+    return np.unique(np.concatenate([[0], bounds, [deg.size]])).astype(np.int64)
+
+
+class Substitution:
+    """New-supplier substitution after a delay (docs/engine/propagate.md, "Supplier substitution").
+
+    After rationing on day ``t``, a link is *short* when ``O*_e < (1 − 10⁻⁹)·O_e``; ``k_e`` counts its
+    consecutive short days (today included). Links with ``k_e > delay`` (delay 0: from the first
+    short day; delay 7: from the eighth) place their unmet orders ``u_e = O_e − O*_e`` with the
+    pool of firms of the supplier's sector σ. Each firm offers
+    ``spare_i = share·max(P^max_i − P_i, 0)`` (input-feasible capacity left idle by today's demand).
+    With ``U_σ = Σ u_e`` and ``S_σ = Σ spare_i`` the pool serves ``f_σ = min(1, S_σ/U_σ)`` of every
+    unmet order (``O*_e += f_σ·u_e``) and each firm of the pool produces its share
+    ``spare_i·f_σ·U_σ/S_σ`` more (``P_i`` += that), so flows stay conserved. The rule is
+    deterministic (no random draw); the substitute delivery goes into the short link's stock.
+    """
+
+    def __init__(self, net: SupplyNetwork, params: PropagationParams) -> None:
+        """Per-link streak counters (CSR order) and the supplier sector of each link."""
+        if params.substitution_delay < 0 or not 0.0 <= params.substitution_share <= 1.0:
+            raise EngineInputError(
+                "substitution: 替代延迟须 ≥ 0，产能份额须在 0..1 / "
+                "substitution_delay must be ≥ 0 and substitution_share in 0..1"
+            )
+        self.delay = int(params.substitution_delay)
+        self.share = float(params.substitution_share)
+        self.sector = net.sector.astype(np.int64)
+        self.link_sector = self.sector[net.link_supplier].astype(np.int32)
+        self.n_sectors = int(self.sector.max()) + 1 if self.sector.size else 0
+        self.streak = np.zeros(net.n_links, dtype=np.int32)
+        self.served = 0.0  # Σ over days of substitute deliveries (diagnostics)
+
+    def apply(self, flow: FloatArray, p_max: FloatArray, p_act: FloatArray) -> None:
+        """Count short days, then serve eligible unmet orders from the sector pools (in place)."""
+        need = kernels.substitution_need(flow, self.streak, self.delay, self.link_sector, self.n_sectors)
+        if not need.any():
+            return
+        spare = self.share * np.maximum(p_max - p_act, 0.0)
+        pool = np.bincount(self.sector, weights=spare, minlength=self.n_sectors)
+        frac = np.divide(pool, need, out=np.zeros_like(pool), where=need > 0.0)
+        np.minimum(frac, 1.0, out=frac)
+        kernels.substitution_serve(flow, self.streak, self.delay, self.link_sector, frac)
+        used = np.divide(frac * need, pool, out=np.zeros_like(pool), where=pool > 0.0)
+        p_act += spare * used[self.sector]
+        self.served += float(np.sum(frac * need))
 
 
 def _group_labels(groups: Mapping[str, IndexArray] | None, n: int) -> dict[str, tuple[IndexArray, int]]:
@@ -168,6 +242,19 @@ def _root_causes(
     return roots
 
 
+def _capacity_today(clock: ShockClock, t: int, x0: FloatArray, delta: FloatArray, cap: FloatArray) -> None:
+    """``cap_i = (1 − δ_i(t))·x0_i`` for the shocked firms only (the others keep ``x0``).
+
+    Same values as ``x0 * (1 − clock.today(t))`` without allocating and scattering over all N firms
+    each day (``ShockClock.today`` sets the shocks starting on day ``t`` in ``clock.cur``).
+    """
+    sh = clock.shocks
+    starting = sh.start == t
+    if starting.any():
+        clock.cur[starting] = sh.loss[starting]
+    kernels.scatter_capacity(sh.firm, clock.cur, x0, delta, cap)
+
+
 def simulate(
     net: SupplyNetwork,
     scenario: Scenario,
@@ -188,12 +275,11 @@ def simulate(
     that bound them that day and the upstream firm whose capacity loss started it.
     ``initial_inventory_days`` (per firm, NaN = target) sets the starting stocks.
     """
-    del rng
+    del rng  # substitution's pooled rule is deterministic; nothing is drawn
     params = params or PropagationParams(steps=scenario.steps)
     if params.rationing not in tuple(Rationing):
         raise EngineInputError(f"rationing: expected 0..3, got {params.rationing!r}")
-    if params.substitution:
-        raise EngineInputError("substitution: 供应商替代尚未实现 / supplier substitution is not implemented yet")
+    substitute = Substitution(net, params) if params.substitution else None
     if params.tau <= 0 or params.steps < 0 or params.order not in (0, 1, 2):
         raise EngineInputError("params: tau must be > 0, steps ≥ 0, order in 0..2")
     n = net.n_firms
@@ -202,18 +288,20 @@ def simulate(
     cuts = link_cuts(net, scenario)
     cut_links = np.unique(cuts.link)
     c_fin = net.final_demand.astype(np.float64)
-    x0 = kernels.baseline_output(lay.a, lay.sup_ptr, lay.sup_order, c_fin)
+    x0 = kernels.baseline_output(lay.a_sup, lay.sup_ptr, c_fin)
     init_days = lay.n_link.copy()
     if initial_inventory_days is not None:
         days = np.asarray(initial_inventory_days, dtype=np.float64)
         if days.shape != (n,):
             raise EngineInputError(f"initial_inventory_days: expected {n} values, got shape {days.shape}")
-        per_link = days[net.link_customer[np.argsort(lay.csr_to_cs)]]
+        per_link = days[net.link_customer[lay.pos]]
         init_days = np.where(np.isnan(per_link), init_days, np.maximum(per_link, 0.0))
     stock = lay.a * init_days
     s_sec = kernels.segment_sums(stock, lay.grp_ptr)
-    order = lay.a.copy()
-    delivered = lay.a.copy()
+    flow = np.empty((lay.a_sup.size, 2))  # (O_e, O*_e) per link in CSR order
+    flow[:, 0] = lay.a_sup
+    flow[:, 1] = lay.a_sup
+    rank = np.arange(lay.a_sup.size, dtype=lay.pos.dtype)  # per supplier: links in last sorted order
     p_act = x0.copy()
     p_max = x0.copy()
     demand = x0.copy()
@@ -247,25 +335,30 @@ def simulate(
         watch_prod[k] = p_act[watch_arr]
         if firm_prod is not None and shipped is not None:
             firm_prod[k] = p_act
-            shipped[k] = delivered.sum()
+            shipped[k] = flow[:, 1].sum()
             min_stock.append(float(stock.min()) if stock.size else np.inf)
 
     record(0)
     clock = ShockClock(shocks, n)
+    cap = x0.copy()
+    delta = np.zeros(n)
     for t in range(steps):
-        cap = x0 * (1.0 - clock.today(t)) if shocks.firm.size else x0
+        if shocks.firm.size:
+            _capacity_today(clock, t, x0, delta, cap)
         kernels.customer_pass(
-            lay.a, lay.n_link, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, order, delivered,
-            p_act, x0, cap, float(params.tau), int(params.order), p_max,
+            lay.a, lay.n_link_kernel, lay.n_cust, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, lay.pos, flow,
+            lay.cust_chunk_ptr, lay.max_in, p_act, x0, cap, float(params.tau), int(params.order), p_max,
         )
         kernels.supplier_pass(
-            lay.a, order, delivered, lay.sup_ptr, lay.sup_order, lay.chunk_ptr, lay.max_deg, c_fin,
+            lay.a_sup, flow, rank, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin,
             p_max, p_act, demand, c_served, int(params.rationing),
         )
         if cut_links.size:
             factor = cuts.factor(t, net.n_links)
             if factor is not None:
-                delivered[lay.csr_to_cs[cut_links]] *= factor[cut_links]
+                flow[cut_links, 1] *= factor[cut_links]
+        if substitute is not None:
+            substitute.apply(flow, p_max, p_act)
         if track:
             new = np.flatnonzero((p_act < floor) & (first_day < 0))
             if new.size:
