@@ -131,3 +131,20 @@ def test_bad_params():
         simulate(net, Scenario(), PropagationParams(substitution=True, substitution_delay=-1))
     with pytest.raises(EngineInputError, match="watch"):
         simulate(net, Scenario(), watch=np.array([7]))
+
+
+def test_spare_capacity_refills_stocks_above_baseline():
+    """With h = 0 (proNet) a supplier never ships more than its baseline; with h it refills a customer's stock."""
+
+    net = from_arrays([0], [1], [10.0], sector=[0, 1], final_demand=[0.0, 20.0], inventory_days=15.0)
+    low = np.array([np.nan, 2.0])  # the customer starts with 2 days of its 15-day target
+    plain = simulate(net, Scenario(steps=20), PropagationParams(steps=20, keep_firms=True), initial_inventory_days=low)
+    spare = simulate(
+        net, Scenario(steps=20), PropagationParams(steps=20, keep_firms=True, spare_capacity=0.25),
+        initial_inventory_days=low,
+    )
+    assert plain.firm_production[:, 0].max() == pytest.approx(10.0)
+    assert spare.firm_production[1:, 0].max() == pytest.approx(12.5)  # (1 + h)·x0 while restoring
+    assert spare.firm_production[-1, 1] == pytest.approx(20.0)
+    with pytest.raises(EngineInputError, match="spare_capacity"):
+        simulate(net, Scenario(steps=2), PropagationParams(steps=2, spare_capacity=-0.1))

@@ -185,6 +185,10 @@ def scenario_from_path(net: SupplyNetwork, path: FloatArray, name: str = "nowcas
     return Scenario(name=name, firm_stops=tuple(stops), recovery=Recovery(kind="immediate"), steps=horizon)
 
 
+MIN_STOCK_DAYS = 1.0
+"""Reported stocks below one day count as one day: the daily model uses today what came yesterday."""
+
+
 def nowcast(
     net: SupplyNetwork,
     *,
@@ -222,6 +226,8 @@ def nowcast(
     inv = _firm_vector("inventory_days", inventory_days, n)
     if np.any(inv[~np.isnan(inv)] < 0):
         raise EngineInputError("inventory_days: 不能为负 / must not be negative")
+    # the daily model holds at least one day's delivery (as the registry adapter's links do)
+    inv = np.where(np.isnan(inv), inv, np.maximum(inv, MIN_STOCK_DAYS))
     trend_arr = None if trend is None else _firm_vector("trend", trend, n)
     days_arr = None if recovery_days is None else _firm_vector("recovery_days", recovery_days, n)
     age = np.full(n, np.nan) if report_age is None else _firm_vector("report_age", report_age, n)

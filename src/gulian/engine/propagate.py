@@ -54,6 +54,9 @@ class PropagationParams:
     ``substitution`` switches unmet orders to other firms of the supplier's sector that have spare
     capacity once a link has been short ``substitution_delay`` days running; ``substitution_share``
     is the share of its spare capacity a firm offers (not in proNet; :class:`Substitution`).
+    ``spare_capacity`` h lets a firm produce up to ``(1 + h)·(1 − δ)·x0`` when orders exceed its
+    baseline, to restore inventories after a shock (Hallegatte's overproduction; proNet has none:
+    0 keeps proNet's results; docs/engine.md, "Spare capacity").
     """
 
     steps: int = 60
@@ -65,6 +68,7 @@ class PropagationParams:
     threshold: float = 0.9
     keep_firms: bool = False
     order: int = 0
+    spare_capacity: float = 0.0
 
 
 @dataclass
@@ -340,11 +344,14 @@ def simulate(
 
     record(0)
     clock = ShockClock(shocks, n)
-    cap = x0.copy()
+    if not 0.0 <= params.spare_capacity <= 1.0:
+        raise EngineInputError("spare_capacity 应在 0–1 之间 / spare_capacity must be within 0..1")
+    full = x0 * (1.0 + params.spare_capacity)  # the most a firm can make: x0 when h = 0, as in proNet
+    cap = full.copy()
     delta = np.zeros(n)
     for t in range(steps):
         if shocks.firm.size:
-            _capacity_today(clock, t, x0, delta, cap)
+            _capacity_today(clock, t, full, delta, cap)
         kernels.customer_pass(
             lay.a, lay.n_link_kernel, lay.n_cust, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, lay.pos, flow,
             lay.cust_chunk_ptr, lay.max_in, p_act, x0, cap, float(params.tau), int(params.order), p_max,

@@ -50,6 +50,10 @@ INPUT_SHARE = 0.75
 """Intermediate inputs as a share of gross output where a firm's output is unknown (China's 2017
 input-output table gives 0.7–0.8 for manufacturing divisions)."""
 UNKNOWN_SECTOR = "unknown"
+SPARE_CAPACITY = 0.25
+"""Registry runs let firms produce up to 25% above baseline to refill stocks after a shock
+(Hallegatte 2008's overproduction bound of 1.25; China's industrial capacity utilisation was
+76.6% in 2019 (NBS), i.e. about 30% headroom). The engine's default is 0, as in proNet."""
 MIN_INVENTORY_DAYS = 1.0
 """Floor of a link's inventory days: a daily model cannot hold less than one day's delivery."""
 SCOPE_CODES = {

@@ -171,7 +171,8 @@ def compute(user, day: dt.date | None = None, *, region=None, chains=(), horizon
 
 
 def _run(user, day, place, chain_objs, horizon, recovery, unknown_capacity) -> dict:
-    from gulian.risk.adapter import build_network
+    from gulian.engine.propagate import PropagationParams
+    from gulian.risk.adapter import SPARE_CAPACITY, build_network
 
     rn = build_network(user=user, region=place, chains=chain_objs or None)
     ids = [int(i) for i in rn.enterprise_ids]
@@ -194,7 +195,7 @@ def _run(user, day, place, chain_objs, horizon, recovery, unknown_capacity) -> d
     result = nowcast(
         rn.net, capacity=state["capacity"], inventory_days=state["inventory"], watch=watch, horizon=horizon,
         recovery=recovery, trend=state["trend"], recovery_days=recovery_days, report_age=state["age"],
-        unknown_capacity=unknown_capacity, start_date=day,
+        unknown_capacity=unknown_capacity, start_date=day, params=PropagationParams(spare_capacity=SPARE_CAPACITY),
     )  # fmt: skip
     stalled = result.stalls
     owner_ids = [ids[o.firm] for o in stalled]

@@ -47,6 +47,7 @@ from gulian.engine.propagate import PropagationParams, Rationing, simulate
 from gulian.engine.scenario import FirmStop, LinkCut, Scenario, ScenarioError, load_scenario
 from gulian.engine.types import EngineInputError
 from gulian.registry.models import Chain, Enterprise
+from gulian.risk.adapter import SPARE_CAPACITY
 from gulian.risk.models import RunStatus, ScenarioRun
 from gulian.risk.models import Scenario as ScenarioModel
 
@@ -271,7 +272,7 @@ def _compute(run: ScenarioRun, reporter: Reporter) -> dict[str, Any]:
     groups["region"] = regions
     params = PropagationParams(
         steps=scenario.steps, tau=opts["tau"], rationing=Rationing(opts["rationing"]),
-        substitution=opts["substitution"], threshold=opts["threshold"],
+        substitution=opts["substitution"], threshold=opts["threshold"], spare_capacity=SPARE_CAPACITY,
     )  # fmt: skip
     reporter.set(0.05, "仿真 / simulating", force=True)
     res = simulate(rn.net, scenario, params, groups=groups, watch=rn.owners, progress=reporter.step)

@@ -97,7 +97,7 @@ def run_registry(command: BaseCommand, options: dict) -> None:
     """``--scenario`` mode: chain owners' stall days and causes on the registry network."""
     from gulian.core.models import Region
     from gulian.registry.io.access import actor_for
-    from gulian.risk.adapter import build_network
+    from gulian.risk.adapter import SPARE_CAPACITY, build_network
 
     try:
         user = actor_for(options.get("user"))
@@ -117,6 +117,7 @@ def run_registry(command: BaseCommand, options: dict) -> None:
         params = PropagationParams(
             steps=steps, tau=options["tau"], threshold=options["threshold"],
             rationing=Rationing(options["rationing"] if options.get("rationing") is not None else 2),
+            spare_capacity=SPARE_CAPACITY,
         )  # fmt: skip
         if options.get("recovery") or options.get("recovery_days") is not None or options.get("recovery_delay") is not None:
             from dataclasses import replace

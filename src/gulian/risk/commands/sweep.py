@@ -23,6 +23,7 @@ from gulian.engine.types import EngineInputError
 from gulian.registry.io.access import actor_for
 from gulian.registry.models import Enterprise
 from gulian.risk import runs, sweeps
+from gulian.risk.adapter import SPARE_CAPACITY
 
 HELP = "情景批量：按封控天数×区域批量仿真 / scenario sweep: lockdown length × region, in parallel"
 
@@ -78,7 +79,7 @@ def run(command: BaseCommand, options: dict) -> None:
         chains = [resolve_chain(user, c) for c in options.get("chain") or ()]
         items = sweeps.variants(base, lockdown_days=options["lockdown_days"], regions=options["regions"])
         params = PropagationParams(steps=base.steps, tau=options["tau"], rationing=Rationing(options["rationing"]),
-                                   threshold=options["threshold"])  # fmt: skip
+                                   threshold=options["threshold"], spare_capacity=SPARE_CAPACITY)  # fmt: skip
     except OSError as e:
         raise CommandError(f"无法读取情景文件 / cannot read the scenario file: {e}")
     except (LookupError, ValidationError, ValueError, EngineInputError) as e:
