@@ -84,6 +84,18 @@ def rows_for_export(rn, result: ScreenResult) -> list[dict]:
     return out
 
 
+REASON_LABELS = {
+    "chokepoint": "必经节点", "sole_source": "唯一来源链", "single_source": "单一来源", "high_risk": "高风险地区",
+    "overseas": "境外", "criticality": "关键度",
+}
+"""Chinese names of the screen's reason codes (engine/screen.py ``Finding.reasons``) for item titles."""
+
+
+def reason_labels(codes) -> str:
+    """``("chokepoint", "single_source")`` → ``"必经节点、单一来源"``."""
+    return "、".join(REASON_LABELS.get(c, c) for c in codes)
+
+
 def write(rows: list[dict], path: Path) -> None:
     """Write the ranked list as CSV or .xlsx."""
     header = [zh for _key, zh in COLUMNS]
@@ -136,7 +148,7 @@ def create_items(user, rn, result: ScreenResult) -> list:
             by_region.setdefault(list_region, []).append(FindingIn(
                 enterprise=pk,
                 fingerprint=f"screen:{chain.pk if chain else 0}:{pk}",
-                title=f"{f.name}：{len(affected)} 家链主依赖（{'、'.join(f.reasons)}）"[:200],
+                title=f"{f.name}：{len(affected)} 家链主依赖（{reason_labels(f.reasons)}）"[:200],
                 scope=scope,
                 source="screen",
                 chain=chain.pk if chain else None,
