@@ -79,9 +79,12 @@ def nowcast_page(request):
         }
         for r in result["rows"]
     ]
+    # what a task force can act on first: stalls traced to a supplier, earliest first; then the rest
+    rows.sort(key=lambda r: (r["cause"] is None, r["days"]))
     context = {
         "result": result,
         "rows": rows,
+        "traced": sum(1 for r in rows if r["cause"]),
         "args": args,
         "date_error": args["error"],
         "chains": list(Chain.objects.restrict(request.user, "view").only("pk", "code", "name").order_by("code")),
