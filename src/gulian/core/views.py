@@ -49,6 +49,20 @@ def apply_form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def save_or_form_errors(form, service, *args, **kwargs):
+    """Call a service; its result, or None with the scope or validation failure put on the form.
+
+    The services write in one transaction, so a refused write leaves nothing half-done.
+    """
+    try:
+        return service(*args, **kwargs)
+    except OutOfScope as e:
+        form.add_error(None, str(e))
+    except ValidationError as e:
+        apply_form_errors(form, e)
+    return None
+
+
 @login_required
 def home(request):
     user = request.user

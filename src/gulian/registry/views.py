@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
@@ -22,7 +21,7 @@ from pydantic import ValidationError as PydanticError
 from gulian.core.models import Role
 from gulian.core.regionview import chain_q, enterprise_q, narrowed_prefix
 from gulian.core.services import OutOfScope, get_scoped
-from gulian.core.views import apply_form_errors, usable_required
+from gulian.core.views import save_or_form_errors, usable_required
 from gulian.registry import chainpage, services
 from gulian.registry.filters import ChainFilter, EnterpriseFilter, SupplyLinkFilter
 from gulian.registry.forms import ChainForm, EnterpriseForm, LinkForm, MembershipForm, SegmentForm
@@ -55,18 +54,6 @@ def _can(qs, user, pk) -> bool:
     return qs.restrict(user, "change").filter(pk=pk).exists()
 
 
-def _save(form, service, *args, **kwargs):
-    """Call a registry service; its result, or None with the scope or validation failure on the form.
-
-    The services write in one transaction, so a refused write leaves nothing half-done.
-    """
-    try:
-        return service(*args, **kwargs)
-    except OutOfScope as e:
-        form.add_error(None, str(e))
-    except ValidationError as e:
-        apply_form_errors(form, e)
-    return None
 
 
 # ---- enterprises ----------------------------------------------------------------------------------
@@ -131,7 +118,7 @@ def enterprise_create(request):
     form = EnterpriseForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k in form.fields}
-        created = _save(form, services.create_enterprise, user, **fields)
+        created = save_or_form_errors(form, services.create_enterprise, user, **fields)
         if created:
             messages.success(request, _("企业已登记"))
             return redirect("registry:enterprise_detail", pk=created.pk)
@@ -151,7 +138,7 @@ def enterprise_edit(request, pk: int):
     form = EnterpriseForm(request.POST or None, instance=copy.copy(ent), user=user)
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in form.changed_data}
-        if _save(form, services.update_enterprise, user, ent, **changes):
+        if save_or_form_errors(form, services.update_enterprise, user, ent, **changes):
             messages.success(request, _("企业信息已保存"))
             return redirect("registry:enterprise_detail", pk=ent.pk)
     cancel = reverse("registry:enterprise_detail", args=[ent.pk])
@@ -220,7 +207,7 @@ def chain_create(request):
     form = ChainForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         segments = [s.strip() for s in request.POST.get("segments", "").splitlines() if s.strip()]
-        created = _save(form, services.create_chain, user, segments=segments, **form.cleaned_data)
+        created = save_or_form_errors(form, services.create_chain, user, segments=segments, **form.cleaned_data)
         if created:
             messages.success(request, _("产业链已创建"))
             return redirect("registry:chain_detail", pk=created.pk)
@@ -236,7 +223,7 @@ def chain_edit(request, pk: int):
     form = ChainForm(request.POST or None, instance=copy.copy(chain), user=user)
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in form.changed_data}
-        if _save(form, services.update_chain, user, chain, **changes):
+        if save_or_form_errors(form, services.update_chain, user, chain, **changes):
             messages.success(request, _("产业链已保存"))
             return redirect("registry:chain_detail", pk=chain.pk)
     cancel = reverse("registry:chain_detail", args=[chain.pk])
@@ -251,7 +238,7 @@ def segment_create(request, pk: int):
     form = SegmentForm(request.POST or None, instance=Segment(chain=chain))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if _save(
+        if save_or_form_errors(
             form, services.create_segment, user, chain, d["name"], d.get("order"), d.get("description", "")
         ):
             messages.success(request, _("环节已添加"))
@@ -268,7 +255,7 @@ def segment_edit(request, pk: int):
     form = SegmentForm(request.POST or None, instance=copy.copy(segment))
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in form.changed_data if form.cleaned_data[k] is not None}
-        if _save(form, services.update_segment, user, segment, **changes):
+        if save_or_form_errors(form, services.update_segment, user, segment, **changes):
             messages.success(request, _("环节已保存"))
             return redirect("registry:chain_detail", pk=segment.chain_id)
     cancel = reverse("registry:chain_detail", args=[segment.chain_id])
@@ -285,7 +272,7 @@ def membership_add(request, pk: int):
     if form.is_valid():
         d = form.cleaned_data
         fields = {"segment": d["segment"], "role": d["role"], "note": d["note"]}
-        if _save(form, services.save_membership, user, d["enterprise"], chain, **fields):
+        if save_or_form_errors(form, services.save_membership, user, d["enterprise"], chain, **fields):
             messages.success(request, _("已加入产业链：%(name)s") % {"name": d["enterprise"].name})
             return redirect("registry:chain_detail", pk=chain.pk)
     for errors in form.errors.values():
@@ -344,7 +331,7 @@ def _link_form_page(request, link=None):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         key = (d["supplier"], d["customer"], d["input_category"])
-        if _save(form, services.save_link, user, *key, **form.link_fields()):
+        if save_or_form_errors(form, services.save_link, user, *key, **form.link_fields()):
             messages.success(request, _("供应关系已保存"))
             return redirect(f"{reverse('registry:link_list')}?customer={d['customer'].pk}")
     title = _("编辑供应关系") if link else _("新增供应关系")

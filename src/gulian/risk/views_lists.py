@@ -14,7 +14,6 @@ import copy
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, Value, When
 from django.http import FileResponse, Http404
@@ -27,8 +26,8 @@ from pydantic import ValidationError as PydanticError
 
 from gulian.core.models import AuditRecord
 from gulian.core.regionview import enterprise_q, narrowed_prefix
-from gulian.core.services import OutOfScope, get_scoped
-from gulian.core.views import apply_form_errors
+from gulian.core.services import get_scoped
+from gulian.core.views import save_or_form_errors
 from gulian.registry.models import Chain, Enterprise, Segment
 from gulian.registry.scope import LinkScope
 from gulian.risk import export, services
@@ -207,14 +206,6 @@ def item_detail(request, pk: int):
     return render(request, "risk/item_detail.html", context)
 
 
-def _save(form, service, *args, **kwargs):
-    try:
-        return service(*args, **kwargs)
-    except OutOfScope as e:
-        form.add_error(None, str(e))
-    except ValidationError as e:
-        apply_form_errors(form, e)
-    return None
 
 
 @risk_page
@@ -225,7 +216,7 @@ def item_edit(request, pk: int):
     form = RiskItemEditForm(request.POST or None, instance=copy.copy(item), user=user)
     if request.method == "POST" and form.is_valid():
         changes = {k: form.cleaned_data[k] for k in form.changed_data}
-        if not changes or _save(form, services.update_item, user, item, **changes):
+        if not changes or save_or_form_errors(form, services.update_item, user, item, **changes):
             messages.success(request, _("风险条目已保存"))
             return redirect("risk:item_detail", pk=item.pk)
     context = {
@@ -246,7 +237,7 @@ def item_create(request):
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
         owners = d.pop("affected_owners")
-        created = _save(form, services.create_item, user, affected_owners=owners, **d)
+        created = save_or_form_errors(form, services.create_item, user, affected_owners=owners, **d)
         if created:
             messages.success(request, _("风险条目已登记"))
             return redirect("risk:item_detail", pk=created.pk)
