@@ -183,3 +183,26 @@ def test_report_state_takes_the_latest_report_and_the_trend(two_cities):
     assert state["age"][:2].tolist() == [0.0, 1.0]
     assert all(math.isnan(state[key][2]) for key in ("capacity", "inventory", "trend", "age"))
     assert math.isnan(state["trend"][1])
+
+
+def test_page_lists_stalls_traced_to_a_supplier_first(world, client, monkeypatch):
+    real = nowcasting.compute
+
+    def with_an_untraced_stall(*args, **kwargs):
+        result = real(*args, **kwargs)
+        traced = result["rows"][0]
+        untraced = {**traced, "owner": {**traced["owner"], "name": "需求下降链主"}, "cause": None, "direct": None,
+                    "days": 0, "caveats": ["cause_unknown"]}  # fmt: skip
+        return {**result, "rows": [untraced, *result["rows"]]}
+
+    monkeypatch.setattr(nowcasting, "compute", with_an_untraced_stall)
+    client.force_login(world.hz)
+    r = client.get(reverse("risk:nowcast"), {"date": D.isoformat()})
+    rows = r.context["rows"]
+    assert [row["cause"] is None for row in rows] == [False] * (len(rows) - 1) + [True]  # day 0, yet listed last
+    assert r.context["traced"] == len(rows) - 1
+
+
+def test_risk_index_goes_to_the_lists(world, client):
+    client.force_login(world.hz)
+    assert client.get("/risk/").url == reverse("risk:item_list")
