@@ -7,8 +7,6 @@ chain outside the user's scope is refused like an unknown one.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -16,22 +14,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
+from gulian.commandline import iso_date
 from gulian.dispatch import bulletin, bulletin_xlsx
 from gulian.registry.io.access import actor_for
 
 HELP = "生成日报（.xlsx）/ write the daily bulletin (.xlsx)"
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}")
-
-
 def add_arguments(parser: CommandParser) -> None:
     """The options of ``gulian dispatch report``."""
-    parser.add_argument("--date", type=_date, required=True, help="bulletin date (YYYY-MM-DD)")
+    parser.add_argument("--date", type=iso_date, required=True, help="bulletin date (YYYY-MM-DD)")
     parser.add_argument("--region", help="GB/T 2260 code of any level (default: the user's whole scope)")
     parser.add_argument("--chain", help="chain code (or id): the bulletin of one chain")
     parser.add_argument("--user", help="act as this user (default: system administrator)")

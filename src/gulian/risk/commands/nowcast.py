@@ -7,13 +7,12 @@ puts them on the risk list (task forces and administrators).
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gulian.commandline import iso_date
 from gulian.engine.nowcast import RECOVERY_KINDS, RecoveryAssumption
 from gulian.engine.types import EngineInputError
 from gulian.registry.io.access import actor_for
@@ -28,16 +27,9 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}")
-
-
 def add_arguments(parser: CommandParser) -> None:
     """The options of ``gulian risk nowcast``."""
-    parser.add_argument("--date", type=_date, help="date of the reports (default: the latest day with reports)")
+    parser.add_argument("--date", type=iso_date, help="date of the reports (default: the latest day with reports)")
     parser.add_argument("--region", help="GB/T 2260 code inside the user's scope (default: the whole scope)")
     parser.add_argument("--chain", nargs="+", action="extend", default=[], metavar="CODE", help="chain code(s)")
     parser.add_argument("--horizon", type=int, default=30, help="days ahead (default 30)")

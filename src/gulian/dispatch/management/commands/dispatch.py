@@ -7,17 +7,15 @@ entry (docs/cli.md has a section per subcommand under ``## gulian dispatch``).
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gulian.commandline import command_actor, iso_date
 from gulian.dispatch import bulletin_command
 from gulian.registry.io import errorfile
-from gulian.registry.io.access import actor_for
 
 
 @dataclass(frozen=True)
@@ -27,22 +25,6 @@ class Subcommand:
     help: str
     add_arguments: Callable[[CommandParser], None]
     run: Callable[[BaseCommand, dict], None]
-
-
-def iso_date(value: str) -> dt.date:
-    """An argparse type for YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD: {value}")
-
-
-def actor(username: str | None):
-    """The named usable user, or the system administrator when none is named."""
-    try:
-        return actor_for(username)
-    except LookupError as e:
-        raise CommandError(str(e))
 
 
 # --- import-reports ---------------------------------------------------------------------------------
@@ -68,7 +50,7 @@ def _import_run(command: BaseCommand, options: dict) -> None:
     result = import_reports(
         file.read_bytes(),
         file.name,
-        actor(options["user"]),
+        command_actor(options["user"]),
         date=options["date"],
         partial=options["partial"],
         dry_run=options["dry_run"],

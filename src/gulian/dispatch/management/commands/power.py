@@ -1,33 +1,18 @@
 """gulian power import FILE [--meters MAP] [--user U] [--partial] [--dry-run] [--errors OUT]; gulian power baseline --date D."""
 
 import csv
-import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
+from gulian.commandline import command_actor, parse_date
 from gulian.dispatch import power, rollup
 from gulian.dispatch.models import PowerReading
 from gulian.dispatch.power_io import import_power
 from gulian.dispatch.slicing import resolve_region
 from gulian.registry.io import errorfile
-from gulian.registry.io.access import actor_for
 from gulian.registry.models import Enterprise
-
-
-def _actor(username):
-    try:
-        return actor_for(username)
-    except LookupError as e:
-        raise CommandError(str(e))
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text}")
 
 
 class Command(BaseCommand):
@@ -58,7 +43,7 @@ class Command(BaseCommand):
                 raise CommandError(f"文件不存在 / no such file: {path}")
         mapping = (meters.read_bytes(), meters.name) if meters else None
         result = import_power(
-            _actor(user), file.read_bytes(), file.name, meters=mapping, partial=partial, dry_run=dry_run
+            command_actor(user), file.read_bytes(), file.name, meters=mapping, partial=partial, dry_run=dry_run
         )
         errorfile.report_to_command(self.stdout, result, errors)
         if result.days:
@@ -72,7 +57,7 @@ class Command(BaseCommand):
         raise CommandError(result.summary(), returncode=1)
 
     def do_baseline(self, *, date, uscc, user, region, csv_out: Path | None = None, **_opts):
-        day, actor = _date(date), _actor(user)
+        day, actor = parse_date(date), command_actor(user)
         firms = Enterprise.objects.domestic(actor, "view").filter(country="CN")
         if region:
             try:

@@ -1,18 +1,11 @@
 """gulian rollup [--start D --end D]: recompute the daily roll-ups (dirty days, or a window)."""
 
-import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gulian.commandline import parse_date
 from gulian.dispatch import rollup
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD / dates are YYYY-MM-DD: {text}")
 
 
 class Command(BaseCommand):
@@ -25,8 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args, start, end, **opts):
         began = time.perf_counter()
         if start:
-            first = _date(start)
-            last = _date(end) if end else first
+            first = parse_date(start)
+            last = parse_date(end) if end else first
             if last < first:
                 raise CommandError("结束日期早于开始日期 / end is before start")
             n = rollup.rebuild(first, last)

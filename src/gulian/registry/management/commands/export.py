@@ -4,15 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gulian.commandline import command_actor
 from gulian.registry.io import KINDS, export_file
-from gulian.registry.io.access import actor_for
-
-
-def _actor(username):
-    try:
-        return actor_for(username)
-    except LookupError as e:
-        raise CommandError(str(e))
 
 
 class Command(BaseCommand):
@@ -30,5 +23,5 @@ class Command(BaseCommand):
         if region and not region.isdigit():
             raise CommandError(f"区域前缀应为数字 / the region prefix must be digits: {region}")
         fmt = "csv" if out.suffix.lower() == ".csv" else "xlsx"
-        count = export_file(kind, _actor(user), str(out), fmt, {"region": region} if region else None)
+        count = export_file(kind, command_actor(user), str(out), fmt, {"region": region} if region else None)
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 行到 {out} / exported {count} rows to {out}"))

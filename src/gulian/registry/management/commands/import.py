@@ -4,15 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gulian.commandline import command_actor
 from gulian.registry.io import KINDS, errorfile, import_file
-from gulian.registry.io.access import actor_for
-
-
-def _actor(username):
-    try:
-        return actor_for(username)
-    except LookupError as e:
-        raise CommandError(str(e))
 
 
 class Command(BaseCommand):
@@ -34,7 +27,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"文件不存在 / no such file: {file}")
         result = import_file(
-            kind, file.read_bytes(), file.name, _actor(user), partial=partial, dry_run=dry_run
+            kind, file.read_bytes(), file.name, command_actor(user), partial=partial, dry_run=dry_run
         )
         errorfile.report_to_command(self.stdout, result, errors)
         if result.ok:
