@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from gulian.core.models import Region
 from gulian.dispatch.models import DailyReport
 from gulian.dispatch.slicing import NOT_FOUND, require_metrics_reader, resolve_chain, resolve_region
-from gulian.registry.io.access import chunks
+from gulian.registry.io.access import chunks, pks_within
 from gulian.registry.models import Enterprise, MemberRole, Membership, SupplyLink
 from gulian.registry.scope import LinkScope
 
@@ -245,13 +245,7 @@ def _status(report: tuple[bool, Decimal] | None, country: str, threshold: Decima
 
 
 def _visible(user, ids: list[int]) -> set[int]:
-    if user.is_admin:
-        return set(ids)
-    out: set[int] = set()
-    mine = Enterprise.objects.domestic(user, "view")
-    for batch in chunks(ids):
-        out.update(mine.filter(pk__in=batch).values_list("pk", flat=True))
-    return out
+    return set(ids) if user.is_admin else pks_within(Enterprise.objects.domestic(user, "view"), ids)
 
 
 def _cores(ids: list[int], chain_ids: list[int]) -> set[tuple[int, int]]:

@@ -42,7 +42,7 @@ from gulian.dispatch import metrics
 from gulian.dispatch.models import DailyReport
 from gulian.dispatch.slicing import require_metrics_reader, resolve_chain, resolve_region
 from gulian.engine.nowcast import CAVEATS, RecoveryAssumption, caveat_text, nowcast
-from gulian.registry.io.access import chunks
+from gulian.registry.io.access import chunks, pks_within
 from gulian.registry.models import Enterprise, MemberRole, Membership, SupplyLink
 from gulian.registry.scope import LinkScope, derive_scope
 
@@ -181,11 +181,10 @@ def _run(user, day, place, chain_objs, horizon, recovery, unknown_capacity) -> d
     for batch in chunks(ids):
         firm_rows.update(
             {r[0]: r for r in Enterprise.objects.filter(pk__in=batch).values_list(
-                "pk", "name", "region_id", "region__name", "country", "recovery_days")}
+                "pk", "name", "region_id", "region__name", "country")}
         )  # fmt: skip
-    recovery_days = np.array(
-        [float(firm_rows[i][5]) if firm_rows[i][5] else np.nan for i in ids], dtype=np.float64
-    )
+    # the adapter read the survey's recovery days already; 0 counts as unknown here
+    recovery_days = np.where(rn.recovery_days > 0, rn.recovery_days, np.nan)
     # the user's own chain owners: a provincial chain's owners in another city are that city's to watch
     prefix = "" if user.is_admin else (getattr(user, "scope_prefix", "") or "")
     watch = np.array(
@@ -236,7 +235,7 @@ def _firm_info(firm_rows, ids, index, owner, today, day, visible, state) -> dict
     if index is None or index < 0:
         return None
     pk = ids[index]
-    _pk, name, region, region_name, country, _r = firm_rows[pk]
+    _pk, name, region, region_name, country = firm_rows[pk]
     rows = today.get(pk)
     shown = pk in visible
     return {
@@ -255,13 +254,7 @@ def _firm_info(firm_rows, ids, index, owner, today, day, visible, state) -> dict
 
 
 def _visible(user, ids: list[int]) -> set[int]:
-    if user.is_admin:
-        return set(ids)
-    out: set[int] = set()
-    mine = Enterprise.objects.restrict(user, "view")
-    for batch in chunks(ids):
-        out.update(mine.filter(pk__in=batch).values_list("pk", flat=True))
-    return out
+    return set(ids) if user.is_admin else pks_within(Enterprise.objects.restrict(user, "view"), ids)
 
 
 def _owner_chains(user, owner_ids: list[int]) -> dict[int, list[dict]]:

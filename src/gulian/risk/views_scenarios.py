@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gulian.core.services import get_scoped
 from gulian.engine.scenario import dumps, load_scenario
+from gulian.registry.io.access import pks_within
 from gulian.registry.models import Enterprise
 from gulian.risk import run_items, runs
 from gulian.risk.access import may_change, risk_page
@@ -150,7 +151,7 @@ def run_status(request, pk: int):
 def _visible(user, result: dict) -> set[int]:
     ids = {o["enterprise"]["id"] for o in result.get("owners", [])}
     ids |= {o[k]["id"] for o in result.get("owners", []) for k in ("direct", "root") if o.get(k)}
-    return set(Enterprise.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", flat=True))
+    return pks_within(Enterprise.objects.restrict(user, "view"), ids)
 
 
 @risk_page

@@ -77,11 +77,10 @@ def compute(user, *, region=None, chains=(), method: str = "lp", scope: str = "l
     firms: dict[int, tuple] = {}
     for batch in chunks(ids):
         firms.update({r[0]: r for r in Enterprise.objects.filter(pk__in=batch).values_list(
-            "pk", "name", "region_id", "region__name", "country", "industry_id", "recovery_days")})  # fmt: skip
+            "pk", "name", "region_id", "region__name", "country", "industry_id")})  # fmt: skip
     table = load_ttr_defaults()
-    surveyed = np.array([firms[i][6] is not None for i in ids], dtype=bool)
-    ttr = np.array([float(firms[i][6]) if firms[i][6] is not None else industry_ttr(firms[i][5], table)
-                    for i in ids])  # fmt: skip
+    surveyed = ~np.isnan(rn.recovery_days)  # the survey's days, read by the adapter
+    ttr = np.where(surveyed, rn.recovery_days, [industry_ttr(firms[i][5], table) for i in ids])
     net = rn.net
     alt = alternative * _alternative_share(user, net, ids)
     inp = exposure_input(net, ttr=ttr, demand_nodes=np.asarray(rn.owners, dtype=np.int64), spare=spare,
