@@ -39,6 +39,11 @@ def _reference_data_after_flush(request):
         load_regions(Region)
     if not Industry.objects.exists():
         load_industries(Industry)
+    from gulian.appeals.models import Department, RoutingRule
+    from gulian.appeals.reference import load_defaults
+
+    if not RoutingRule.objects.exists():
+        load_defaults(Department, RoutingRule)
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,20 @@ ENV_SETTINGS = {
     "GULIAN_POWER_BASELINE_WINDOW": "Pre-disruption window START:END (ISO dates) for power baselines. Default: 2019-12-01:2020-01-10.",
     "GULIAN_POWER_ANOMALY_MARGIN": "Gap between utilisation and power index (as fractions) that flags an anomaly. Default: 0.3.",
     "GULIAN_RAY_ADDRESS": "Ray cluster address for scenario sweeps (local = a throw-away Ray on this machine). Default: unset, local processes.",
+    "GULIAN_APPEALS_SLA": "Appeal deadlines in Chinese working days, urgency=ACCEPT/RESOLVE, comma-separated. Default: normal=1/5,urgent=1/3,critical=0/1.",
+    "GULIAN_APPEALS_AUTO_ESCALATE_DAYS": "Working days an appeal may stay overdue before the sweep escalates it one level; 0 never. Default: 2.",
+    "GULIAN_APPEALS_REOPEN_DAYS": "Calendar days after the reply within which the enterprise may reopen an appeal. Default: 15.",
+    "GULIAN_APPEALS_MAX_TEXT": "Longest appeal text accepted, in characters. Default: 2000.",
+    "GULIAN_APPEALS_MAX_ATTACHMENT_MB": "Largest attachment accepted, in MiB. Default: 10.",
+    "GULIAN_APPEALS_WEBHOOK_URL": "URL that receives every appeal event as signed JSON (POST). Default: unset, no webhook.",
+    "GULIAN_APPEALS_WEBHOOK_SECRET": "Key of the webhook's HMAC-SHA256 signature (X-Gulian-Signature). Required with the URL.",
+    "GULIAN_OPEN311_PUBLIC_READ": "1 lets anyone read Open311 services and a redacted view of requests without a key. Default: off.",
+    "GULIAN_SMTP_HOST": "SMTP server for notification e-mail; unset prints e-mail to the console. Default: unset.",
+    "GULIAN_SMTP_PORT": "SMTP port. Default: 587.",
+    "GULIAN_SMTP_USER": "SMTP user name. Default: empty.",
+    "GULIAN_SMTP_PASSWORD": "SMTP password. Default: empty.",
+    "GULIAN_SMTP_TLS": "1 uses STARTTLS with the SMTP server. Default: 1.",
+    "GULIAN_EMAIL_FROM": "Sender address of notification e-mail. Default: gulian@localhost.",
     "GULIAN_CHROMIUM": "Path of the Chromium used by browser tests. Default: /usr/bin/chromium.",
     "GULIAN_REQUIRE_BROWSER": "1 makes browser tests fail instead of skip when Chromium is missing (set by CI).",
 }
@@ -81,6 +95,7 @@ INSTALLED_APPS = [
     "gulian.registry",
     "gulian.dispatch",
     "gulian.risk",
+    "gulian.appeals",
     "gulian.demo",
 ]
 
@@ -182,6 +197,37 @@ DISPATCH_DEADLINE = os.environ.get("GULIAN_DISPATCH_DEADLINE", "17:00")
 RECOVERY_THRESHOLD = float(os.environ.get("GULIAN_RECOVERY_THRESHOLD", "0.8"))
 POWER_BASELINE_WINDOW = os.environ.get("GULIAN_POWER_BASELINE_WINDOW", "2019-12-01:2020-01-10")
 POWER_ANOMALY_MARGIN = float(os.environ.get("GULIAN_POWER_ANOMALY_MARGIN", "0.3"))
+
+# Enterprise appeals (企业诉求)
+def _appeals_sla(spec: str) -> dict[str, tuple[int, int]]:
+    out = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        urgency, _, days = part.partition("=")
+        accept, _, resolve = days.partition("/")
+        out[urgency.strip()] = (int(accept), int(resolve))
+    return out
+
+
+APPEALS_SLA = _appeals_sla(os.environ.get("GULIAN_APPEALS_SLA", "normal=1/5,urgent=1/3,critical=0/1"))
+APPEALS_AUTO_ESCALATE_DAYS = int(os.environ.get("GULIAN_APPEALS_AUTO_ESCALATE_DAYS", "2"))
+APPEALS_REOPEN_DAYS = int(os.environ.get("GULIAN_APPEALS_REOPEN_DAYS", "15"))
+APPEALS_MAX_TEXT = int(os.environ.get("GULIAN_APPEALS_MAX_TEXT", "2000"))
+APPEALS_MAX_ATTACHMENT_MB = float(os.environ.get("GULIAN_APPEALS_MAX_ATTACHMENT_MB", "10"))
+APPEALS_WEBHOOK_URL = os.environ.get("GULIAN_APPEALS_WEBHOOK_URL", "")
+APPEALS_WEBHOOK_SECRET = os.environ.get("GULIAN_APPEALS_WEBHOOK_SECRET", "")
+OPEN311_PUBLIC_READ = env_flag("GULIAN_OPEN311_PUBLIC_READ")
+MEDIA_ROOT = VAR_DIR / "media"  # attachments; served only through scoped views, never as public files
+
+if os.environ.get("GULIAN_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["GULIAN_SMTP_HOST"]
+    EMAIL_PORT = int(os.environ.get("GULIAN_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("GULIAN_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("GULIAN_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("GULIAN_SMTP_TLS", "1") not in ("0", "false", "no", "off")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("GULIAN_EMAIL_FROM", "gulian@localhost")
 
 IMPORT_MAX_ROWS = int(os.environ.get("GULIAN_IMPORT_MAX_ROWS", "1000000"))
 GULIAN_TITLE = _("固链 · 产业链协同平台")

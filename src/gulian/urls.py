@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("gulian.registry.urls")),
     path("dispatch/", include("gulian.dispatch.urls")),
     path("risk/", include("gulian.risk.urls")),
+    path("appeals/", include("gulian.appeals.urls")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

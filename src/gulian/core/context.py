@@ -24,6 +24,11 @@ NAV = [
     ("risk:nowcast", _("断链预警"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
     ("risk:item_list", _("风险清单"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.LIAISON, Role.HANDLER, Role.ADMIN)),
     ("risk:scenario_list", _("情景仿真"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.ADMIN)),
+    ("appeals:my_appeals", _("我的诉求"), (Role.ENTERPRISE, Role.LIAISON)),
+    ("appeals:inbox", _("诉求办理"), (Role.HANDLER,)),
+    ("appeals:board", _("诉求调度"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.ADMIN)),
+    ("appeals:stats", _("诉求统计"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.HANDLER, Role.ADMIN)),
+    ("appeals:notifications", _("通知"), None),
 ]
 
 

@@ -1,0 +1,3 @@
+"""URL patterns (included by appeals/urls.py)."""
+
+urlpatterns: list = []
