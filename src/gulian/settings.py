@@ -144,6 +144,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The test database is a file, not Django's default shared-cache in-memory database: there,
+    # concurrent writers fail at once with "database table is locked" (the busy timeout does not apply
+    # to shared-cache locks), and tests/appeals/test_concurrency.py submits from 20 threads at once.
+    # One file per test process (pid), so that runs side by side do not share it; pytest-django
+    # deletes it at the end.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"gulian-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

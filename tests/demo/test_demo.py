@@ -246,7 +246,7 @@ def test_each_user_sees_its_scope(demo):
         assert regions and all(r.startswith(prefix) for r in regions), username
         assert len(regions) == Enterprise.objects.filter(region__code__startswith=prefix).count()
     handler = User.objects.get(username="hz_handler")
-    assert handler.role == Role.HANDLER and handler.department == "经信局"
+    assert handler.role == Role.HANDLER and handler.department == "economy"  # a Department code (appeals)
     liaison = visible_domestic("hz_liaison")
     assert liaison.count() == 50 and not liaison.exclude(region__code__startswith="3301").exists()
     office = User.objects.get(username="ic_chain_office")

@@ -68,8 +68,8 @@ def _summary(rows):
 def test_exact_rows(chain):
     rows = heldback.held_back(chain.province, D)
     assert _summary(rows) == [
-        ("链主O", "auto", "核心K1", "core", "city", "below", 0.7, 0.6, 0.6, 3, day(-2), D, None, False),
-        ("链主O", "auto", "核心K2", "core", "province", "not_resumed", 0.0, 0.3, 0.3, 2, day(-1), D, None, False),
+        ("链主O", "auto", "核心K1", "core", "city", "below", 0.7, 0.6, 0.6, 3, day(-2), D, False, False),
+        ("链主O", "auto", "核心K2", "core", "province", "not_resumed", 0.0, 0.3, 0.3, 2, day(-1), D, False, False),
     ]
     assert rows[0].status_label == "未达产" and rows[1].scope_label == "省内" and rows[0].input_categories == "电池"
 
@@ -119,7 +119,7 @@ def test_open_item_hooks(chain, monkeypatch):
     assert heldback.open_items_for([chain.k1.pk]) == {"appeal": set(), "risk": set()}
     monkeypatch.setitem(heldback.OPEN_ITEM_SOURCES, "appeal", lambda ids: {chain.k2.pk} & ids)
     rows = heldback.held_back(chain.province, D)
-    assert [(r.appeal_open, r.risk_open) for r in rows] == [(False, False), (True, False)]  # risk app connected
+    assert [(r.appeal_open, r.risk_open) for r in rows] == [(False, False), (True, False)]  # both apps connected
 
 
 def test_queries_do_not_grow_with_owners(chain, make_enterprise):

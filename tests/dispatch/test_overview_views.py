@@ -178,7 +178,7 @@ def test_api_scope_and_lists(world):
     held = api(world.hz)("/api/dispatch/held-back", date=DATE).json()
     assert held["count"] == 1
     assert held["items"][0]["supplier_name"] == "宁波丙公司" and held["items"][0]["utilisation"] is None
-    assert held["items"][0]["appeal_open"] is None
+    assert held["items"][0]["appeal_open"] is False  # the appeals app is connected; no open appeal
     anomalies = api(world.hz)("/api/dispatch/anomalies", date=DATE).json()
     assert [a["name"] for a in anomalies["items"]] == ["杭州甲公司"]
     assert anomalies["items"][0]["power_index"] == 20.0

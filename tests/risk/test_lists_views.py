@@ -70,7 +70,8 @@ def test_detail_shows_evidence_owners_and_history(risk_items):
     assert ns.hz_firm.name in html and "share" in html and "市经信局" in html
     assert [t["action"] for t in r.context["timeline"]] == ["create", "update"]
     assert r.context["can_edit"]
-    assert r.context["follow_ups"] == []  # no appeal or matching app yet: no buttons
+    # a task force cannot file for an enterprise (only its liaison can): no 发起诉求 button
+    assert r.context["follow_ups"] == []
     assert c.get(reverse("risk:item_detail", args=[ns.nb_item.pk])).status_code == 404
 
 

@@ -285,9 +285,9 @@ class Appeal(models.Model):
     @property
     def handler_label(self) -> str:
         """Who holds it now, e.g. "杭州市 · 交通运输部门" or "浙江省 · 专班"."""
-        where = self.handling_region.name if self.handling_region_id else str(Level(self.level).label)
-        who = self.department.name if self.department_id else _("专班")
-        return f"{where} · {who}"
+        from gulian.appeals.routing import unit_label
+
+        return unit_label(self.level, self.handling_region, self.department)
 
 
 def _attachment_path(instance: AppealAttachment, filename: str) -> str:

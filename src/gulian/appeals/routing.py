@@ -114,6 +114,8 @@ def users_of_unit(level: str, region: Region | None, department: Department | No
 
 def unit_label(level: str, region: Region | None, department: Department | None) -> str:
     """"杭州市 · 交通运输部门", "浙江省 · 专班", "部级 · 专班" — how timelines name a unit."""
+    if level == Level.STATE_COUNCIL:
+        return "国务院专班"
     where = region.name if region is not None else str(Level(level).label)
     who = department.name if department is not None else "专班"
     return f"{where} · {who}"

@@ -28,8 +28,15 @@ NAV = [
     ("appeals:inbox", _("诉求办理"), (Role.HANDLER,)),
     ("appeals:board", _("诉求调度"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.ADMIN)),
     ("appeals:stats", _("诉求统计"), (Role.TASKFORCE, Role.CHAIN_OFFICE, Role.HANDLER, Role.ADMIN)),
+    ("appeals:routing", _("诉求路由表"), (Role.ADMIN,)),
     ("appeals:notifications", _("通知"), None),
 ]
+
+
+def _unread(user) -> int:
+    from gulian.appeals.notify import unread_count
+
+    return unread_count(user)
 
 
 def navigation(request):
@@ -52,6 +59,8 @@ def navigation(request):
     return {
         "nav": items,
         "view_region": getattr(request, "view_region", None),
+        # one COUNT, only when the nav is drawn
+        "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
         # evaluated only when the switcher is drawn (one query); an enterprise user has one firm, nothing to narrow
         "region_options": []
         if role == Role.ENTERPRISE

@@ -48,8 +48,12 @@ DEMO_USERS = (
     DemoUser("ic_chain_office", Role.CHAIN_OFFICE, "330000", "集成电路产业链链长办：链上浙江企业",
              "integrated-circuit chain office: the chain's Zhejiang firms"),
     DemoUser("hz_liaison", Role.LIAISON, "330100", "杭州市联络员：50 家联系企业", "Hangzhou liaison: 50 assigned firms"),
-    DemoUser("hz_handler", Role.HANDLER, "330100", "杭州市经信局办理人：杭州市诉求", "Hangzhou 经信局 handler",
-             department="经信局"),
+    DemoUser("hz_handler", Role.HANDLER, "330100", "杭州市经信部门办理人：杭州市经信部门的诉求",
+             "Hangzhou economy department handler: its appeals in Hangzhou", department="economy"),
+    DemoUser("hz_transport", Role.HANDLER, "330100", "杭州市交通运输部门办理人：杭州市交通运输部门的诉求",
+             "Hangzhou transport department handler: its appeals in Hangzhou", department="transport"),
+    DemoUser("zj_economy", Role.HANDLER, "330000", "浙江省经信部门办理人：全省经信部门的诉求",
+             "Zhejiang economy department handler: its appeals in the province", department="economy"),
     DemoUser("hz_enterprise", Role.ENTERPRISE, None, "杭州一家链主企业：本企业", "a Hangzhou chain owner: itself"),
 )
 

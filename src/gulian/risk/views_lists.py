@@ -65,9 +65,9 @@ FOLLOW_UPS = (
     ("appeal", gettext_lazy("发起诉求"), ("appeals:appeal_create", "appeal:create", "appeals:create")),
     ("matching", gettext_lazy("发布对接需求"), ("matching:need_create", "matching:create", "matching:demand_create")),
 )
-
-
-
+# key -> check(user, item): may this user use that follow-up on this item? Registered by the other app's
+# hooks (appeals: only a user who may file for the item's enterprise); no check means every reader may.
+FOLLOW_UP_CHECKS: dict = {}
 
 
 
@@ -152,10 +152,13 @@ def item_list(request):
     return render(request, "risk/item_list.html", context)
 
 
-def _follow_ups(item: RiskItem) -> list[dict[str, str]]:
-    """Buttons to open an appeal or a matching need from the item, for the apps that exist."""
+def _follow_ups(item: RiskItem, user) -> list[dict[str, str]]:
+    """Buttons to open an appeal or a matching need from the item, for the apps that exist and the user may use."""
     out = []
     for key, label, names in FOLLOW_UPS:
+        check = FOLLOW_UP_CHECKS.get(key)
+        if check is not None and not check(user, item):
+            continue
         for name in names:
             try:
                 url = reverse(name)
@@ -201,7 +204,7 @@ def item_detail(request, pk: int):
         "evidence": _evidence_rows(item.evidence),
         "timeline": _timeline(item),
         "can_edit": RiskItem.objects.restrict(user, "change").filter(pk=item.pk).exists(),
-        "follow_ups": _follow_ups(item),
+        "follow_ups": _follow_ups(item, request.user),
     }
     return render(request, "risk/item_detail.html", context)
 

@@ -1,4 +1,4 @@
-"""gulian demo [--seed 2020] [--enterprises 20000] [--links 100000] [--reset] [--users-only] [--no-dispatch]."""
+"""gulian demo [--seed 2020] [--enterprises 20000] [--links 100000] [--reset] [--users-only] [--no-dispatch] [--appeals N]."""
 
 import argparse
 import datetime as dt
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from gulian.demo import appeals as demo_appeals
 from gulian.demo import dispatch_curves, dispatch_load
 from gulian.demo import load as demo_load
 from gulian.demo import risk as demo_risk
@@ -41,11 +42,16 @@ class Command(BaseCommand):
         parser.add_argument("--dispatch-end", type=dt.date.fromisoformat, default=DEFAULT_DISPATCH_END,
                             help=f"日报截止日期 / last report date (default {DEFAULT_DISPATCH_END}; "
                                  f"{dispatch_curves.END} for the whole spring)")
+        parser.add_argument("--appeals", type=int, default=None,
+                            help="演示企业诉求数（默认每 2 万家浙江企业 5000 条，0 不生成）/ demo appeals "
+                                 "(default 5000 per 20,000 Zhejiang firms; 0 for none)")
 
     def handle(self, *args, seed, enterprises, links, reset, users_only, dispatch, dispatch_start, dispatch_end,
-               **opts):
+               appeals=None, **opts):
         if not settings.DEMO:
             raise CommandError("演示数据只在 GULIAN_DEMO=1 时生成 / set GULIAN_DEMO=1 to generate demo data")
+        if appeals is not None and appeals < 0:
+            raise CommandError("诉求数不能为负 / --appeals cannot be negative")
         if users_only:
             self._print_logins()
             return
@@ -56,6 +62,8 @@ class Command(BaseCommand):
                 self._dispatch(seed, *window)
             if dispatch and not risk_has_data():
                 self._risk()
+            if appeals != 0 and not demo_appeals.has_appeal_data():
+                self._appeals(seed, appeals)
             self._print_logins()
             return
         if not reset and demo_load.has_registry_data():
@@ -73,7 +81,9 @@ class Command(BaseCommand):
         generated = time.perf_counter()
         with transaction.atomic():
             if reset:
-                removed = demo_risk.reset() | dispatch_load.reset() | demo_load.reset_registry()
+                # appeals first: they point at enterprises and risk items
+                removed = (demo_appeals.reset() | demo_risk.reset() | dispatch_load.reset()
+                           | demo_load.reset_registry())
                 self.stdout.write(f"已清空 / deleted: {removed}")
             counts = demo_load.load(data)
         loaded = time.perf_counter()
@@ -88,18 +98,34 @@ class Command(BaseCommand):
         if dispatch:
             self._dispatch(seed, *window)
             self._risk()
+        if appeals != 0:
+            self._appeals(seed, appeals)
         self._print_logins()
 
     def _risk(self) -> None:
         """Risk lists, a nowcast and two finished scenario runs from the loaded data."""
         from gulian.demo import risk
 
-        ensure_users()
+        self._ensure_users()
         made = risk.load()
         self.stdout.write(
             "断链风险演示数据 / risk demo data: "
             + ", ".join(f"{k} {v:,}" for k, v in made.counts.items())
             + "; " + ", ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items())
+        )
+
+    def _appeals(self, seed: int, count: int | None) -> None:
+        """About 5,000 appeals of the demo period with their timelines (after the risk step: some come from it)."""
+        self._ensure_users()
+        try:
+            made = demo_appeals.load(seed, count)
+        except ValueError as e:
+            raise CommandError(str(e))
+        self.stdout.write(
+            "企业诉求演示数据 / appeals demo data: "
+            + ", ".join(f"{k} {v:,}" for k, v in made.counts.items())
+            + "; " + ", ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items())
+            + f"; fingerprint {made.fingerprint[:16]}"
         )
 
     def _dispatch(self, seed: int, start: dt.date, end: dt.date) -> None:
@@ -118,5 +144,11 @@ class Command(BaseCommand):
             + f"fingerprint {run.fingerprint[:16]}"
         )
 
+    def _ensure_users(self):
+        """Create or reset the demo users once per run (each reset is audited), before the steps that need them."""
+        if getattr(self, "_users", None) is None:
+            self._users = ensure_users()
+        return self._users
+
     def _print_logins(self):
-        self.stdout.write(logins_table(ensure_users()))
+        self.stdout.write(logins_table(self._ensure_users()))
