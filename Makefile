@@ -7,7 +7,7 @@ VENDOR := src/gulian/static/vendor
 HOST   ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench bench-engine engine-doc clean
+.PHONY: all venv assets migrate demo serve test test-pg test-all lint messages bench bench-engine bench-appeals engine-doc clean
 
 all: venv assets
 
@@ -63,6 +63,10 @@ bench: venv
 
 bench-engine: venv
 	$(PY) benchmarks/engine.py
+
+# 10,000 appeals by 50 concurrent API clients against gunicorn on PostgreSQL (a scratch database, gulian_bench)
+bench-appeals: venv
+	$(PY) benchmarks/appeals.py
 
 engine-doc:
 	python3 docs/engine/assemble.py

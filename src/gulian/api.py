@@ -87,3 +87,7 @@ api.add_router("/dispatch/", dispatch_metrics_router)
 from gulian.risk.api import router as risk_router  # noqa: E402
 
 api.add_router("/risk/", risk_router)
+
+from gulian.appeals.api import router as appeals_router  # noqa: E402
+
+api.add_router("/appeals", appeals_router)  # no trailing slash: POST /api/appeals
