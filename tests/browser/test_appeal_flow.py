@@ -12,7 +12,6 @@ from django.urls import reverse
 from gulian.appeals import classifier
 from gulian.appeals.models import Appeal, Status
 from gulian.core.models import Role
-from tests.browser.conftest import browser, chromium_path, page  # noqa: F401 - the browser fixtures
 
 PASSWORD = "pass-word-123"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
