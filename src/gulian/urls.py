@@ -11,6 +11,7 @@ urlpatterns = [
     path("dispatch/", include("gulian.dispatch.urls")),
     path("risk/", include("gulian.risk.urls")),
     path("appeals/", include("gulian.appeals.urls")),
+    path("open311/v2/", include("gulian.appeals.urls_open311")),
     path("api/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

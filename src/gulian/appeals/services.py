@@ -40,7 +40,7 @@ DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_SIMILARITY = 0.6  # Jaccard similarity of character bigrams above which two appeals look alike
 
 
-class IllegalTransition(ValidationError):
+class IllegalTransition(ValidationError):  # noqa: N818 - reads as the domain term
     """The step is not allowed from the appeal's current status."""
 
 
