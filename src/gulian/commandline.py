@@ -32,3 +32,30 @@ def command_actor(username: str | None):
         return actor_for(username)
     except LookupError as e:
         raise CommandError(str(e))
+
+
+def subcommand_command(subcommands: dict[str, str], help_text: str):
+    """A management command class that dispatches ``gulian NAME SUBCOMMAND …`` to modules.
+
+    ``subcommands`` maps a name to a module path; each module has ``HELP``, ``add_arguments(parser)`` and
+    ``run(command, options)`` (``gulian risk``, ``gulian appeals``).
+    """
+    import importlib
+
+    from django.core.management.base import BaseCommand
+
+    def modules():
+        return {name: importlib.import_module(path) for name, path in subcommands.items()}
+
+    class Command(BaseCommand):
+        help = help_text
+
+        def add_arguments(self, parser):
+            subparsers = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+            for name, module in modules().items():
+                module.add_arguments(subparsers.add_parser(name, help=module.HELP, description=module.HELP))
+
+        def handle(self, *args, subcommand: str, **options):
+            modules()[subcommand].run(self, options)
+
+    return Command

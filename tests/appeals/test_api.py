@@ -17,16 +17,6 @@ TEXT = "园区封闭，货车无法进出，原材料运不进来，急需办理
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture
-def world(two_cities, make_user):
-    """two_cities plus department handlers in Xihu (330106), Hangzhou and Ningbo."""
-    w = two_cities
-    w.xihu_transport = make_user(Role.HANDLER, "330106", department="transport")
-    w.xihu_hrss = make_user(Role.HANDLER, "330106", department="hrss")
-    w.hz_transport = make_user(Role.HANDLER, "330100", department="transport")
-    w.nb_transport = make_user(Role.HANDLER, "330200", department="transport")
-    return w
-
 
 def post(user, path, body=None, **headers):
     return TokenClient(user).client.post(path, body or {}, content_type="application/json", **headers)

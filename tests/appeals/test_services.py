@@ -17,13 +17,9 @@ from gulian.core.services import OutOfScope
 
 
 @pytest.fixture
-def world(two_cities, make_user):
-    """two_cities plus the handling units along Hangzhou's ladder."""
-    w = two_cities
-    w.xihu_transport = make_user(Role.HANDLER, "330106", department="transport")
-    w.xihu_hrss = make_user(Role.HANDLER, "330106", department="hrss")
-    w.hz_transport = make_user(Role.HANDLER, "330100", department="transport")
-    w.nb_transport = make_user(Role.HANDLER, "330200", department="transport")
+def world(world, make_user):
+    """The handlers of conftest.world plus the national units and Hangzhou's enterprise user."""
+    w = world
     w.ministry_transport = make_user(Role.HANDLER, None, department="transport")
     w.nation = make_user(Role.TASKFORCE, None)
     w.hz_enterprise.enterprise = w.hz_firm
