@@ -1,14 +1,15 @@
-"""Numba kernels of one propagation day (docs/engine.md, "Propagation: the daily step").
+"""Numba kernels of one propagation day, customer side (docs/engine.md, "Propagation: the daily step").
 
-Links are in *customer-major* order: sorted by customer, then by the supplier's sector, so
-that each (customer, input sector) group ``g`` is a contiguous run ``grp_ptr[g]:grp_ptr[g+1]`` and
-each customer's groups are ``cust_gptr[c]:cust_gptr[c+1]``; stocks live in this order. Orders and
-deliveries live in *supplier-major* (CSR) order, ``flow[q] = (O, O*)`` with ``q = pos[e]`` and
-supplier ``s``'s links at ``sup_ptr[s]:sup_ptr[s+1]``. :func:`customer_pass` works on customers
-(inventories, orders, production capacity), :func:`supplier_pass` on suppliers (demand, production,
-rationing). Both run in parallel over independent firms; no two threads write the same entry. The
-one transpose per pass is the scattered ``flow[pos[e]]`` access of the customer pass: every other
-array is streamed, which is what keeps a day near the cost of two sparse mat-vecs.
+Firms are numbered internally in order of sector (:func:`gulian.engine.propagate.layout`), and
+every per-link array is in *supplier-major* order: supplier ``s``'s links are the run
+``sup_ptr[s]:sup_ptr[s+1]``, so the suppliers of one sector, and their links, are contiguous.
+Stocks, orders and deliveries (``flow[e] = (O_e, O*_e)``) all live in this one order: the day has no
+transpose. What a customer needs from all its links (the stock of each input sector, the Leontief
+minimum) goes through per-group tables, a group being one (input sector, customer) pair; groups
+are sorted by (sector, customer), so a sector's links touch only that sector's groups, a table that
+fits in cache. :func:`group_prep`, :func:`link_pass` and :func:`pmax_pass` are the customer side;
+:mod:`gulian.engine.rationing` the supplier side. All run in parallel over independent firms,
+groups or sectors; no two threads write the same entry.
 """
 
 from __future__ import annotations
@@ -20,285 +21,93 @@ EPS = 1e-20
 """Absolute tolerance below which inventories and ratios count as zero (as in proNet)."""
 
 
-BLOCK = 4096
-"""Links whose deliveries :func:`customer_pass` gathers at once: their cache lines (64 B each) stay in
-L2 until the same lines take the new orders."""
-
-
-@nb.njit(cache=True, fastmath=False, inline="always")
-def _one_customer(  # noqa: PLR0913
-    c, a, n_link, n_cust, grp_ptr, cust_gptr, a_sec, s_sec, stock, pos, flow, got, off, p_prev, x0, cap, tau, order_type, p_max
-):
-    """Eqs. 2–5 for customer ``c``; ``got[e − off]`` holds the delivery ``O*_e`` of its link ``e``.
-
-    ``n_link`` is empty when every link of a customer has the same target days ``n_cust[c]``.
-    """
-    g0, g1 = cust_gptr[c], cust_gptr[c + 1]
-    xc = x0[c]
-    pc = p_prev[c]
-    minprop = np.inf
-    for g in range(g0, g1):
-        e0, e1 = grp_ptr[g], grp_ptr[g + 1]
-        if xc == 0.0:
-            for e in range(e0, e1):
-                flow[pos[e], 0] = a[e]
-            tot = 0.0
-            for e in range(e0, e1):
-                tot += stock[e]
-        else:
-            ssec = s_sec[g]
-            use = 0.0 if abs(ssec) <= EPS else (pc / xc) * (a_sec[g] / ssec)
-            tot = 0.0
-            for e in range(e0, e1):
-                s = stock[e] + got[e - off] - stock[e] * use
-                if s < 0.0 or abs(s) <= EPS:
-                    s = 0.0
-                stock[e] = s
-                tot += s
-                n_e = n_cust[c] if n_link.size == 0 else n_link[e]
-                # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
-                # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
-                base = a[e] * pc / xc
-                gap = n_e * a[e] * pc / xc - s
-                if order_type == 0:
-                    o = base + 1.0 / tau * gap
-                elif order_type == 1:
-                    o = base + 1.0 / tau * (n_e * a[e] - s)
-                else:
-                    o = base if gap <= 0.0 else base + 1.0 / tau * gap
-                flow[pos[e], 0] = o if o > 0.0 else 0.0
-        s_sec[g] = tot
-        prop = tot / a_sec[g] * xc
-        if prop < minprop:
-            minprop = prop
-    if g1 == g0:
-        p_max[c] = cap[c]
-    else:
-        p_max[c] = cap[c] if cap[c] < minprop else minprop
-
-
-@nb.njit(parallel=True, cache=True, fastmath=False)
-def customer_pass(  # noqa: PLR0913
-    a, n_link, n_cust, grp_ptr, cust_gptr, a_sec, s_sec, stock, pos, flow, chunk_ptr, max_in, p_prev, x0, cap, tau,
-    order_type, p_max,
-):
-    """Inventory renewal, orders and production capacity of every customer (docs/engine.md, eqs. 2–5).
-
-    ``S_e ← max(S_e + O*_e − S_e·(P_c/x0_c)·(A_cσ/S_cσ), 0)``;
-    ``O_e ← max(a_e·P_c/x0_c + (n_e·a_e·P_c/x0_c − S_e)/τ, 0)``;
-    ``P^max_c = min(cap_c, min_σ S_cσ/A_cσ·x0_c)``. ``s_sec`` holds the sector stocks of the previous
-    day on entry and today's on return. ``flow[pos[e]] = (O_e, O*_e)`` is held in supplier-major (CSR)
-    order for :func:`supplier_pass`; order and delivery of a link share one cache line. The scattered
-    deliveries of a block of customers are gathered first, in a loop of independent loads (many
-    cache misses in flight), then the block is computed and its orders written to the same lines.
-    Chunks of customers with equal work (``chunk_ptr``) run in parallel. Target days come from
-    ``n_link`` per link, or, when it is empty, from ``n_cust`` per customer (one stream fewer).
-    """
-    for k in nb.prange(chunk_ptr.size - 1):
-        got = np.empty(BLOCK + max_in)
-        c = chunk_ptr[k]
-        c_end = chunk_ptr[k + 1]
-        while c < c_end:
-            off = grp_ptr[cust_gptr[c]]
-            stop = c + 1
-            while stop < c_end and grp_ptr[cust_gptr[stop + 1]] - off <= BLOCK:
-                stop += 1
-            end = grp_ptr[cust_gptr[stop]]
-            for e in range(off, end):
-                got[e - off] = flow[pos[e], 1]
-            for cc in range(c, stop):
-                _one_customer(
-                    cc, a, n_link, n_cust, grp_ptr, cust_gptr, a_sec, s_sec, stock, pos, flow, got, off, p_prev, x0, cap,
-                    tau, order_type, p_max,
-                )
-            c = stop
-
-
-@nb.njit(cache=True)
-def _sort_by_key(keys, idx, m):
-    """Sort ``keys[:m]`` ascending, permuting ``idx[:m]`` alike.
-
-    The keys arrive in yesterday's sorted order (ratios change little from day to day), so an
-    insertion sort is nearly linear; if it has to move more than ``8·m + 64`` entries the order has
-    changed a lot (a new shock) and the rest is finished with a merge sort, ``O(m log m)``.
-    """
-    budget = 8 * m + 64
-    moved = 0
-    for i in range(1, m):
-        k = keys[i]
-        v = idx[i]
-        j = i - 1
-        while j >= 0 and keys[j] > k:
-            keys[j + 1] = keys[j]
-            idx[j + 1] = idx[j]
-            j -= 1
-        keys[j + 1] = k
-        idx[j + 1] = v
-        moved += i - 1 - j
-        if moved > budget:
-            perm = np.argsort(keys[:m], kind="mergesort")
-            k2 = keys[:m][perm]
-            i2 = idx[:m][perm]
-            keys[:m] = k2
-            idx[:m] = i2
-            return
-
-
-@nb.njit(cache=True, inline="always")
-def _water_fill(p_act, demand, c_fin, a, flow, rank, p0, p1, rationing, keys, idx, suffix):
-    """Smaller orders first (proNet -R 2/3) for the supplier owning links ``p0:p1``.
-
-    Customers are sorted by their order ratio ``r_e = O_e/a_e``; the level ``L`` rises through the
-    sorted ratios (and through 1 for final demand with -R 2) while production remains; the first
-    level it cannot reach is shared out in proportion to ``a_e`` (docs/engine.md, eq. 7). ``a`` and
-    ``flow`` are in supplier-major (CSR) order; ``rank[p0:p1]`` keeps the links in the order of the
-    last sort, so that the next day's sort starts nearly sorted. Returns the final consumption served.
-    """
-    if rationing == 3:
-        margin = p_act - (demand - c_fin)
-        c_served = 0.0 if margin <= 0.0 else (margin if margin < c_fin else c_fin)
-        rem = p_act - c_served
-        fc_active = False
-        c_charge = 0.0
-    else:
-        c_served = 0.0
-        rem = p_act
-        fc_active = True
-        c_charge = c_fin
-    m = 0
-    w_tiny = 0.0  # orders below EPS but not zero: skipped by the levels, served by a first-round share
-    w_all = 0.0  # summed in customer order, as the baseline output x0 is: ties then resolve alike
-    for e in range(p0, p1):
-        w_all += a[e]
-    tail = p1 - p0  # orders at or below EPS are listed from the end of keys/idx backwards
-    for q in range(p0, p1):
-        e = rank[q]
-        r = flow[e, 0] / a[e] if a[e] > 0.0 else 0.0
-        if r <= EPS:
-            if r > 0.0:
-                w_tiny += a[e]
-            tail -= 1
-            keys[tail] = r
-            idx[tail] = e
-        else:
-            keys[m] = r
-            idx[m] = e
-            m += 1
-    _sort_by_key(keys, idx, m)
-    for j in range(p1 - p0):
-        rank[p0 + j] = idx[j]
-    acc = 0.0
-    for j in range(m - 1, -1, -1):
-        acc += a[idx[j]]
-        suffix[j] = acc
-    suffix[m] = 0.0
-    level = 0.0
-    i = 0
-    first = True
-    z_level = 0.0
-    x = 0.0
-    while True:
-        nxt = np.inf
-        if i < m:
-            nxt = keys[i]
-        if fc_active and nxt > 1.0:
-            nxt = 1.0
-        if nxt == np.inf or nxt <= level:
-            break
-        step = nxt - level
-        w_act = suffix[i]
-        cost = step * (w_all if first else w_act) + step * c_charge
-        if rem > cost:
-            rem -= cost
-            level = nxt
-            if first:
-                z_level = level
-                first = False
-            if fc_active and level >= 1.0:
-                fc_active = False
-                if rationing == 2:
-                    c_served = c_fin
-            while i < m and keys[i] <= level:
-                i += 1
-            if i == m and not fc_active:
-                break
-            if rem <= EPS:
-                break
-        else:
-            v = w_act + (c_fin if fc_active else 0.0) + (w_tiny if first else 0.0)
-            x = rem / v if v > 0.0 else 0.0
-            break
-    for j in range(i):
-        e = idx[j]
-        flow[e, 1] = keys[j] * a[e]
-    top = level + x
-    for j in range(i, m):
-        e = idx[j]
-        flow[e, 1] = top * a[e]
-    for j in range(m, p1 - p0):  # orders at or below EPS
-        e = idx[j]
-        flow[e, 1] = (x if (first and keys[j] > 0.0) else z_level) * a[e]
-    if rationing == 2 and fc_active:
-        c_served = top * c_fin
-    return c_served
+USE, PC, X0, N_C = 0, 1, 2, 3
+"""Columns of the group table ``gtab`` that :func:`link_pass` reads: one 32-byte row per group, so
+a link touches one cache line of it. The sector stocks it writes are a separate array, ``s_sec``."""
 
 
 @nb.njit(parallel=True, cache=True)
-def supplier_pass(a, flow, rank, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, demand, c_served, rationing):
-    """Demand ``D_s = c_s + Σ O_e``, production ``P_s = min(P^max_s, D_s)`` and rationing (eqs. 6–7).
+def group_prep(p_prev, grp_cust, gtab, a_sec, s_sec, blk_ptr):
+    """Yesterday's production ``P_c`` and today's use rate ``(P_c/x0_c)·(A_cσ/S_cσ)`` per group.
 
-    ``a`` and ``flow = (O, O*)`` are in supplier-major (CSR) order, so this pass reads and writes
-    them sequentially. Rationing writes ``O*`` per link and the final consumption served per
-    supplier. Chunks of suppliers with equal work run in parallel.
+    The use rate is 0 when the sector stock ``S_cσ`` is at or below EPS. Customers are taken in
+    blocks (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in cache.
     """
-    n_chunks = chunk_ptr.size - 1
-    for k in nb.prange(n_chunks):
-        keys = np.empty(max_deg + 1)
-        idx = np.empty(max_deg + 1, dtype=np.int64)
-        suffix = np.empty(max_deg + 1)
-        for s in range(chunk_ptr[k], chunk_ptr[k + 1]):
-            p0, p1 = sup_ptr[s], sup_ptr[s + 1]
-            tot = 0.0
-            for e in range(p0, p1):
-                tot += flow[e, 0]
-            d = c_fin[s] + tot
-            demand[s] = d
-            p = p_max[s] if p_max[s] < d else d
-            p_act[s] = p
-            if rationing == 0:
-                ratio = 0.0 if d == 0.0 else p / d
-                c_served[s] = ratio * c_fin[s]
-            elif rationing == 1:
-                short = d - p
-                if short < 0.0:
-                    short = 0.0
-                if c_fin[s] >= short:
-                    c_served[s] = c_fin[s] - short
-                    ratio = 1.0
+    n_sec = blk_ptr.shape[0]
+    for b in nb.prange(blk_ptr.shape[1] - 1):
+        for sec in range(n_sec):
+            for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
+                pc = p_prev[grp_cust[g]]
+                xc = gtab[g, X0]
+                ssec = s_sec[g]
+                gtab[g, PC] = pc
+                if xc == 0.0 or abs(ssec) <= EPS:
+                    gtab[g, USE] = 0.0
                 else:
-                    c_served[s] = 0.0
-                    ratio = 0.0 if d == 0.0 else p / (d - c_fin[s])
-            else:
-                # Fast path: everything ordered can be served and no proNet corner case applies
-                # (a zero order, or with -R 2 an order above its baseline) — then O* = O exactly.
-                simple = p >= d
-                if simple:
-                    for e in range(p0, p1):
-                        r = flow[e, 0] / a[e] if a[e] > 0.0 else 0.0
-                        if r <= EPS or (rationing == 2 and r > 1.0):
-                            simple = False
-                            break
-                if simple:
-                    for e in range(p0, p1):
-                        flow[e, 1] = flow[e, 0]
-                    c_served[s] = c_fin[s]
-                else:
-                    c_served[s] = _water_fill(
-                        p, d, c_fin[s], a, flow, rank, p0, p1, rationing, keys, idx, suffix
-                    )
+                    gtab[g, USE] = (pc / xc) * (a_sec[g] / ssec)
+
+
+@nb.njit(parallel=True, cache=True)
+def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, tau, order_type):
+    """Inventories and orders of every link, and the new sector stocks (docs/engine.md, eqs. 2–3).
+
+    ``S_e ← max(S_e + O*_e − S_e·use_g, 0)``; ``O_e ← max(a_e·P_c/x0_c + (n_e·a_e·P_c/x0_c − S_e)/τ, 0)``;
+    ``S_cσ = Σ S_e`` over the group (``s_sec``). Links are in supplier-major order with
+    suppliers sorted by sector, so each sector's links (``chunk_link``) touch only that sector's
+    groups (``chunk_grp``); chunks of whole sectors run in parallel and each group is summed by one
+    thread in supplier order, as proNet sums it. A customer without output (``x0_c = 0``) orders its
+    baseline and uses nothing. ``n_link`` is empty when every customer has one target (``gtab[g, N_C]``).
+    """
+    for k in nb.prange(chunk_link.size - 1):
+        for g in range(chunk_grp[k], chunk_grp[k + 1]):
+            s_sec[g] = 0.0
+        for e in range(chunk_link[k], chunk_link[k + 1]):
+            g = gidx[e]
+            xc = gtab[g, X0]
+            if xc == 0.0:
+                flow[e, 0] = a[e]
+                s_sec[g] += stock[e]
                 continue
-            for e in range(p0, p1):
-                flow[e, 1] = flow[e, 0] * ratio
+            pc = gtab[g, PC]
+            s = stock[e] + flow[e, 1] - stock[e] * gtab[g, USE]
+            if s < 0.0 or abs(s) <= EPS:
+                s = 0.0
+            stock[e] = s
+            s_sec[g] += s
+            n_e = gtab[g, N_C] if n_link.size == 0 else n_link[e]
+            # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
+            # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
+            base = a[e] * pc / xc
+            gap = n_e * a[e] * pc / xc - s
+            if order_type == 0:
+                o = base + 1.0 / tau * gap
+            elif order_type == 1:
+                o = base + 1.0 / tau * (n_e * a[e] - s)
+            else:
+                o = base if gap <= 0.0 else base + 1.0 / tau * gap
+            flow[e, 0] = o if o > 0.0 else 0.0
+
+
+@nb.njit(parallel=True, cache=True)
+def pmax_pass(gtab, a_sec, s_sec, grp_cust, blk_ptr, block, cap, p_max):
+    """Capacity from inputs ``P^max_c = min(cap_c, min_σ S_cσ/A_cσ·x0_c)`` (Leontief across sectors, eq. 5).
+
+    Customers are taken in blocks of ``block``; ``blk_ptr[σ, b]:blk_ptr[σ, b+1]`` are sector σ's
+    groups of block ``b``, so each block's minimum lives in a small array while the sectors stream
+    by. A NaN ratio (no input value) is skipped, as ``min`` keeps its first argument.
+    """
+    n = cap.size
+    n_sec = blk_ptr.shape[0]
+    for b in nb.prange(blk_ptr.shape[1] - 1):
+        c0 = b * block
+        c1 = min(n, c0 + block)
+        low = np.full(c1 - c0, np.inf)
+        for sec in range(n_sec):
+            for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
+                c = grp_cust[g] - c0
+                low[c] = min(low[c], s_sec[g] / a_sec[g] * gtab[g, X0])
+        for c in range(c0, c1):
+            p_max[c] = cap[c] if cap[c] < low[c - c0] else low[c - c0]
 
 
 @nb.njit(cache=True)
@@ -352,14 +161,11 @@ def substitution_serve(flow, streak, delay, link_sector, frac):
 
 
 @nb.njit(cache=True)
-def segment_sums(values, ptr):
-    """``out[g] = Σ values[ptr[g]:ptr[g+1]]`` summed left to right (reproducible, unlike pairwise)."""
-    out = np.zeros(ptr.size - 1)
-    for g in range(ptr.size - 1):
-        tot = 0.0
-        for e in range(ptr[g], ptr[g + 1]):
-            tot += values[e]
-        out[g] = tot
+def group_sums(values, gidx, n_groups):
+    """``out[g] = Σ values[e]`` over the links ``e`` of group ``g``, added in link order (reproducible)."""
+    out = np.zeros(n_groups)
+    for e in range(values.size):
+        out[gidx[e]] += values[e]
     return out
 
 
@@ -377,11 +183,13 @@ def baseline_output(a_sup, sup_ptr, c_fin):
 
 
 @nb.njit(cache=True)
-def binding_suppliers(firms, grp_ptr, cust_gptr, a_sec, s_sec, stock, a, n_link, sup, x0, cap, demand, p_act):
+def binding_suppliers(firms, cust_gptr, cust_groups, grp_lptr, grp_links, a_sec, s_sec, stock, a, n_e, sup, x0, cap, demand):
     """Why each of ``firms`` produces what it does today: ``(kind, supplier)`` per firm.
 
     kind 1 = own capacity binds (``cap ≤`` every input limit and demand), 2 = an input sector binds
     (supplier = the firm in that sector with the largest inventory gap ``n_e·a_e − S_e``), 0 = demand.
+    ``cust_groups[cust_gptr[c]:cust_gptr[c+1]]`` are customer ``c``'s groups and
+    ``grp_links[grp_lptr[g]:grp_lptr[g+1]]`` the links of group ``g``; ``n_e`` per link.
     """
     kind = np.zeros(firms.size, dtype=np.int64)
     cause = np.full(firms.size, -1, dtype=np.int64)
@@ -389,7 +197,8 @@ def binding_suppliers(firms, grp_ptr, cust_gptr, a_sec, s_sec, stock, a, n_link,
         c = firms[k]
         best_g = -1
         minprop = np.inf
-        for g in range(cust_gptr[c], cust_gptr[c + 1]):
+        for q in range(cust_gptr[c], cust_gptr[c + 1]):
+            g = cust_groups[q]
             prop = s_sec[g] / a_sec[g] * x0[c]
             if prop < minprop:
                 minprop = prop
@@ -399,8 +208,9 @@ def binding_suppliers(firms, grp_ptr, cust_gptr, a_sec, s_sec, stock, a, n_link,
         elif best_g >= 0 and minprop < demand[c]:
             kind[k] = 2
             gap_best = -np.inf
-            for e in range(grp_ptr[best_g], grp_ptr[best_g + 1]):
-                gap = n_link[e] * a[e] - stock[e]
+            for q in range(grp_lptr[best_g], grp_lptr[best_g + 1]):
+                e = grp_links[q]
+                gap = n_e[e] * a[e] - stock[e]
                 if gap > gap_best:
                     gap_best = gap
                     cause[k] = sup[e]

@@ -21,14 +21,14 @@ move to other firms of the supplier's sector after a delay (:class:`Substitution
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from gulian.engine import kernels
+from gulian.engine import kernels, rationing
 from gulian.engine.network import SupplyNetwork
 from gulian.engine.scenario import CapacityShocks, Scenario, ShockClock, capacity_shocks, link_cuts
 from gulian.engine.types import EngineInputError, FloatArray, IndexArray
@@ -92,75 +92,100 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class Layout:
-    """Link arrays in both orders, fixed at setup (docs/engine.md, "Layout").
+    """Firms renumbered by sector, links in one supplier-major order (docs/engine.md, "Layout").
 
-    Customer-major (stocks): ``a``, ``n_link``, ``sup``, groups ``grp_ptr``/``cust_gptr``, ``a_sec``
-    and ``pos`` (the link's CSR position). Supplier-major (orders and deliveries): ``a_sup`` (CSR
-    data), ``sup_ptr`` (CSR indptr), ``chunk_ptr`` (supplier chunks of equal work for the threads).
+    Internal firm ``i`` is network firm ``order[i]`` (firms sorted by sector, stably; ``rank`` is the
+    inverse). Internal link ``e`` is network link ``link[e]`` (its ``net.links`` position): supplier
+    ``s``'s links are ``sup_ptr[s]:sup_ptr[s+1]`` in their network order, with daily value ``a``,
+    internal customer ``cust`` and target days ``n_link``. Groups (input sector, customer) are sorted
+    by (sector, customer): ``gidx`` per link, ``grp_cust``, ``a_sec`` (``Σ a``) and ``n_grp`` (the
+    customer's target days; ``n_link_kernel`` is empty when those are all the kernel needs).
+    ``chunk_link``/``chunk_grp`` split the links into whole sectors for :func:`kernels.link_pass`,
+    ``blk_ptr``/``block`` the groups into customer blocks for :func:`kernels.pmax_pass`, and
+    ``chunk_ptr`` the suppliers into runs of equal work for :func:`rationing.supplier_pass`.
     """
 
+    order: IndexArray
+    rank: IndexArray
+    link: IndexArray
     a: FloatArray
-    n_link: FloatArray
-    sup: IndexArray
-    grp_ptr: IndexArray
-    cust_gptr: IndexArray
-    a_sec: FloatArray
-    pos: npt.NDArray[np.int32] | IndexArray
-    a_sup: FloatArray
     sup_ptr: IndexArray
+    cust: IndexArray
+    n_link: FloatArray
+    gidx: npt.NDArray[np.int32] | IndexArray
+    grp_cust: IndexArray
+    a_sec: FloatArray
+    n_grp: FloatArray
+    n_link_kernel: FloatArray
+    chunk_link: IndexArray
+    chunk_grp: IndexArray
+    blk_ptr: IndexArray
+    block: int
     chunk_ptr: IndexArray
     max_deg: int
-    cust_chunk_ptr: IndexArray
-    max_in: int
-    n_cust: FloatArray
-    n_link_kernel: FloatArray
+
+    @property
+    def sup(self) -> IndexArray:
+        """Internal supplier of each link."""
+        return np.repeat(np.arange(self.sup_ptr.size - 1), np.diff(self.sup_ptr))
 
 
-def layout(net: SupplyNetwork, n_link_csr: FloatArray | None = None) -> Layout:
-    """Sort links by (customer, supplier sector, supplier) and group them (O(E log E), once)."""
-    sup, cus = net.link_supplier, net.link_customer
-    sec = net.sector[sup]
-    perm = np.lexsort((sup, sec, cus))  # CSR position of the k-th customer-major link
-    e = perm.size
-    days = net.effective_link_inventory_days() if n_link_csr is None else n_link_csr
-    cus_cs, sec_cs = cus[perm], sec[perm]
-    new_group = np.ones(e, dtype=bool)
-    new_group[1:] = (cus_cs[1:] != cus_cs[:-1]) | (sec_cs[1:] != sec_cs[:-1])
-    starts = np.flatnonzero(new_group)
-    grp_ptr = np.append(starts, e).astype(np.int64)
-    a = net.links.data[perm].astype(np.float64)
-    a_sec = kernels.segment_sums(a, grp_ptr)
-    cust_gptr = np.zeros(net.n_firms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cus_cs[starts], minlength=net.n_firms), out=cust_gptr[1:])
-    sup_ptr = net.links.indptr.astype(np.int64)
-    deg = np.diff(sup_ptr)
-    n_chunks = max(1, min(net.n_firms, 16 * max(1, nb.get_num_threads())))
-    chunk_ptr = _chunks(deg, n_chunks)
-    in_deg = np.diff(grp_ptr[cust_gptr])
-    cust_chunk_ptr = _chunks(in_deg, n_chunks)
-    n_link = days[perm].astype(np.float64)
-    n_cust = np.zeros(net.n_firms)
-    has_links = cust_gptr[1:] > cust_gptr[:-1]
-    n_cust[has_links] = n_link[grp_ptr[cust_gptr[:-1][has_links]]]  # each customer's first link
-    uniform = bool(np.array_equal(n_link, n_cust[cus_cs]))
-    # Half the bytes of the one scattered index stream when the link count allows it.
-    pos = perm.astype(np.int32) if e < 2**31 - 1 else perm.astype(np.int64)
+BLOCK = 1 << 15
+"""Customers per block of :func:`kernels.pmax_pass`: their running minimum (256 KiB) stays in L2."""
+
+
+def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
+    """Renumber firms by sector and group links by (sector, customer) (O(E log E), once per run)."""
+    n, e = net.n_firms, net.n_links
+    sector = net.sector.astype(np.int64)
+    order = np.argsort(sector, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    indptr = net.links.indptr.astype(np.int64)
+    deg = np.diff(indptr)[order]
+    sup_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=sup_ptr[1:])
+    link = np.repeat(indptr[:-1][order] - sup_ptr[:-1], deg) + np.arange(e, dtype=np.int64)
+    cust = rank[net.links.indices[link]]
+    link_sec = np.repeat(sector[order], deg)
+    grp_key, gidx = np.unique(link_sec * max(n, 1) + cust, return_inverse=True)
+    n_sec = net.n_sectors
+    grp_cust = grp_key % max(n, 1)
+    a = net.links.data[link].astype(np.float64)
+    gidx = gidx.astype(np.int32) if grp_key.size < 2**31 - 1 else gidx.astype(np.int64)
+    days = net.effective_link_inventory_days() if n_link_net is None else n_link_net
+    n_link = days[link].astype(np.float64)
+    n_cust = np.zeros(n)
+    n_cust[cust] = n_link
+    uniform = bool(np.array_equal(n_link, n_cust[cust]))
+    # Whole sectors per link_pass chunk, balanced by links (a sector's groups belong to one thread).
+    sec_link = np.searchsorted(link_sec, np.arange(n_sec + 1))
+    sec_grp = np.searchsorted(grp_key, np.arange(n_sec + 1) * max(n, 1))
+    n_chunks = max(1, 4 * max(1, nb.get_num_threads()))
+    pick = np.unique(np.searchsorted(sec_link, np.linspace(0, e, n_chunks + 1), side="left"))
+    pick = np.unique(np.concatenate([[0], np.clip(pick, 0, n_sec), [n_sec]]))
+    n_blocks = max(1, -(-n // BLOCK))
+    bounds = np.arange(n_sec)[:, None] * max(n, 1) + np.minimum(np.arange(n_blocks + 1) * BLOCK, n)[None, :]
+    blk_ptr = np.searchsorted(grp_key, bounds).astype(np.int64)
     return Layout(
+        order=order,
+        rank=rank,
+        link=link,
         a=a,
-        n_link=n_link,
-        sup=sup[perm].astype(np.int64),
-        grp_ptr=grp_ptr,
-        cust_gptr=cust_gptr,
-        a_sec=a_sec,
-        pos=pos,
-        a_sup=np.ascontiguousarray(net.links.data, dtype=np.float64),
         sup_ptr=sup_ptr,
-        chunk_ptr=chunk_ptr,
-        max_deg=int(deg.max()) if deg.size else 0,
-        cust_chunk_ptr=cust_chunk_ptr,
-        max_in=int(in_deg.max()) if in_deg.size else 0,
-        n_cust=n_cust,
+        cust=cust,
+        n_link=n_link,
+        gidx=gidx,
+        grp_cust=grp_cust,
+        a_sec=kernels.group_sums(a, gidx, grp_key.size),
+        n_grp=n_cust[grp_cust],
         n_link_kernel=np.zeros(0) if uniform else n_link,
+        chunk_link=sec_link[pick].astype(np.int64),
+        chunk_grp=sec_grp[pick].astype(np.int64),
+        blk_ptr=blk_ptr,
+        block=BLOCK,
+        chunk_ptr=_chunks(deg, max(1, min(n, 16 * max(1, nb.get_num_threads())))),
+        max_deg=int(deg.max()) if deg.size else 0,
     )
 
 
@@ -185,8 +210,8 @@ class Substitution:
     deterministic (no random draw); the substitute delivery goes into the short link's stock.
     """
 
-    def __init__(self, net: SupplyNetwork, params: PropagationParams) -> None:
-        """Per-link streak counters (CSR order) and the supplier sector of each link."""
+    def __init__(self, sector: IndexArray, link_sector: IndexArray, params: PropagationParams) -> None:
+        """Per-link streak counters; ``sector`` per firm and ``link_sector`` (the supplier's) per link."""
         if params.substitution_delay < 0 or not 0.0 <= params.substitution_share <= 1.0:
             raise EngineInputError(
                 "substitution: 替代延迟须 ≥ 0，产能份额须在 0..1 / "
@@ -194,10 +219,10 @@ class Substitution:
             )
         self.delay = int(params.substitution_delay)
         self.share = float(params.substitution_share)
-        self.sector = net.sector.astype(np.int64)
-        self.link_sector = self.sector[net.link_supplier].astype(np.int32)
+        self.sector = sector.astype(np.int64)
+        self.link_sector = link_sector.astype(np.int32)
         self.n_sectors = int(self.sector.max()) + 1 if self.sector.size else 0
-        self.streak = np.zeros(net.n_links, dtype=np.int32)
+        self.streak = np.zeros(link_sector.size, dtype=np.int32)
         self.served = 0.0  # Σ over days of substitute deliveries (diagnostics)
 
     def apply(self, flow: FloatArray, p_max: FloatArray, p_act: FloatArray) -> None:
@@ -246,6 +271,29 @@ def _root_causes(
     return roots
 
 
+class _Binding:
+    """Indexes for :func:`kernels.binding_suppliers`: each customer's groups, each group's links."""
+
+    def __init__(self, lay: Layout) -> None:
+        self.lay = lay
+        by_cust = np.argsort(lay.grp_cust, kind="stable")
+        self.cust_groups = by_cust
+        self.cust_gptr = np.zeros(lay.sup_ptr.size, dtype=np.int64)
+        np.cumsum(np.bincount(lay.grp_cust, minlength=lay.sup_ptr.size - 1), out=self.cust_gptr[1:])
+        self.grp_links = np.argsort(lay.gidx, kind="stable")
+        self.grp_lptr = np.zeros(lay.a_sec.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(lay.gidx, minlength=lay.a_sec.size), out=self.grp_lptr[1:])
+        self.sup = lay.sup
+
+    def why(self, firms, s_sec, stock, x0, cap, demand):  # noqa: ANN001, ANN201 (arrays, see kernels)
+        """``(kind, supplier)`` per firm (internal numbering; kernels.binding_suppliers)."""
+        lay = self.lay
+        return kernels.binding_suppliers(
+            firms, self.cust_gptr, self.cust_groups, self.grp_lptr, self.grp_links, lay.a_sec, s_sec, stock,
+            lay.a, lay.n_link, self.sup, x0, cap, demand,
+        )
+
+
 def _capacity_today(clock: ShockClock, t: int, x0: FloatArray, delta: FloatArray, cap: FloatArray) -> None:
     """``cap_i = (1 − δ_i(t))·x0_i`` for the shocked firms only (the others keep ``x0``).
 
@@ -283,40 +331,51 @@ def simulate(
     params = params or PropagationParams(steps=scenario.steps)
     if params.rationing not in tuple(Rationing):
         raise EngineInputError(f"rationing: expected 0..3, got {params.rationing!r}")
-    substitute = Substitution(net, params) if params.substitution else None
     if params.tau <= 0 or params.steps < 0 or params.order not in (0, 1, 2):
         raise EngineInputError("params: tau must be > 0, steps ≥ 0, order in 0..2")
+    if not 0.0 <= params.spare_capacity <= 1.0:
+        raise EngineInputError("spare_capacity 应在 0–1 之间 / spare_capacity must be within 0..1")
     n = net.n_firms
     lay = layout(net)
-    shocks: CapacityShocks = capacity_shocks(net, scenario)
+    sector = net.sector.astype(np.int64)[lay.order]
+    substitute = Substitution(sector, sector[lay.sup], params) if params.substitution else None
+    # Everything below is in the layout's numbering; results are mapped back to the network's.
+    net_shocks: CapacityShocks = capacity_shocks(net, scenario)
+    shocks = replace(net_shocks, firm=lay.rank[net_shocks.firm])
     cuts = link_cuts(net, scenario)
-    cut_links = np.unique(cuts.link)
-    c_fin = net.final_demand.astype(np.float64)
-    x0 = kernels.baseline_output(lay.a_sup, lay.sup_ptr, c_fin)
+    cut_net = np.unique(cuts.link)
+    internal_link = np.empty(net.n_links, dtype=np.int64)
+    internal_link[lay.link] = np.arange(net.n_links)
+    cut_links = internal_link[cut_net]
+    c_fin = net.final_demand.astype(np.float64)[lay.order]
+    x0 = kernels.baseline_output(lay.a, lay.sup_ptr, c_fin)
     init_days = lay.n_link.copy()
     if initial_inventory_days is not None:
         days = np.asarray(initial_inventory_days, dtype=np.float64)
         if days.shape != (n,):
             raise EngineInputError(f"initial_inventory_days: expected {n} values, got shape {days.shape}")
-        per_link = days[net.link_customer[lay.pos]]
+        per_link = days[lay.order][lay.cust]
         init_days = np.where(np.isnan(per_link), init_days, np.maximum(per_link, 0.0))
     stock = lay.a * init_days
-    s_sec = kernels.segment_sums(stock, lay.grp_ptr)
-    flow = np.empty((lay.a_sup.size, 2))  # (O_e, O*_e) per link in CSR order
-    flow[:, 0] = lay.a_sup
-    flow[:, 1] = lay.a_sup
-    rank = np.arange(lay.a_sup.size, dtype=lay.pos.dtype)  # per supplier: links in last sorted order
+    s_sec = kernels.group_sums(stock, lay.gidx, lay.grp_cust.size)
+    gtab = np.zeros((lay.grp_cust.size, 4))  # per group: kernels.USE, PC, X0, N_C
+    gtab[:, kernels.X0] = x0[lay.grp_cust]
+    gtab[:, kernels.N_C] = lay.n_grp
+    flow = np.empty((lay.a.size, 2))  # (O_e, O*_e) per link
+    flow[:, 0] = lay.a
+    flow[:, 1] = lay.a
     p_act = x0.copy()
     p_max = x0.copy()
     demand = x0.copy()
     c_served = c_fin.copy()
     steps = int(params.steps)
 
-    labels = _group_labels(groups, n)
+    labels = {name: (lab[lay.order], g) for name, (lab, g) in _group_labels(groups, n).items()}
     group_out = {name: np.zeros((steps + 1, g)) for name, (_, g) in labels.items()}
     watch_arr = np.zeros(0, dtype=np.int64) if watch is None else np.asarray(watch, dtype=np.int64)
     if watch_arr.size and (watch_arr.min() < 0 or watch_arr.max() >= n):
         raise EngineInputError(f"watch: firm index outside 0..{n - 1}")
+    watch_int = lay.rank[watch_arr]
     track = watch_arr.size > 0
     first_day = np.full(n, -1, dtype=np.int64)
     first_kind = np.full(n, -1, dtype=np.int64)
@@ -336,43 +395,41 @@ def simulate(
         for name, (lab, g) in labels.items():
             m = lab >= 0
             group_out[name][k] = np.bincount(lab[m], weights=p_act[m], minlength=g)
-        watch_prod[k] = p_act[watch_arr]
+        watch_prod[k] = p_act[watch_int]
         if firm_prod is not None and shipped is not None:
-            firm_prod[k] = p_act
+            firm_prod[k] = p_act[lay.rank]
             shipped[k] = flow[:, 1].sum()
             min_stock.append(float(stock.min()) if stock.size else np.inf)
 
     record(0)
     clock = ShockClock(shocks, n)
-    if not 0.0 <= params.spare_capacity <= 1.0:
-        raise EngineInputError("spare_capacity 应在 0–1 之间 / spare_capacity must be within 0..1")
     full = x0 * (1.0 + params.spare_capacity)  # the most a firm can make: x0 when h = 0, as in proNet
     cap = full.copy()
     delta = np.zeros(n)
+    binding = _Binding(lay) if track else None
     for t in range(steps):
         if shocks.firm.size:
             _capacity_today(clock, t, full, delta, cap)
-        kernels.customer_pass(
-            lay.a, lay.n_link_kernel, lay.n_cust, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, lay.pos, flow,
-            lay.cust_chunk_ptr, lay.max_in, p_act, x0, cap, float(params.tau), int(params.order), p_max,
+        kernels.group_prep(p_act, lay.grp_cust, gtab, lay.a_sec, s_sec, lay.blk_ptr)
+        kernels.link_pass(
+            lay.a, lay.n_link_kernel, lay.gidx, gtab, s_sec, stock, flow, lay.chunk_link, lay.chunk_grp,
+            float(params.tau), int(params.order),
         )
-        kernels.supplier_pass(
-            lay.a_sup, flow, rank, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin,
-            p_max, p_act, demand, c_served, int(params.rationing),
+        kernels.pmax_pass(gtab, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
+        rationing.supplier_pass(
+            lay.a, flow, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin, p_max, p_act, demand, c_served,
+            int(params.rationing),
         )
         if cut_links.size:
             factor = cuts.factor(t, net.n_links)
             if factor is not None:
-                flow[cut_links, 1] *= factor[cut_links]
+                flow[cut_links, 1] *= factor[cut_net]
         if substitute is not None:
             substitute.apply(flow, p_max, p_act)
-        if track:
+        if binding is not None:
             new = np.flatnonzero((p_act < floor) & (first_day < 0))
             if new.size:
-                kind, cause = kernels.binding_suppliers(
-                    new, lay.grp_ptr, lay.cust_gptr, lay.a_sec, s_sec, stock, lay.a, lay.n_link, lay.sup,
-                    x0, cap, demand, p_act,
-                )
+                kind, cause = binding.why(new, s_sec, stock, x0, cap, demand)
                 first_day[new], first_kind[new], first_cause[new] = t, kind, cause
         record(t + 1)
         clock.end_of_day(t)
@@ -381,10 +438,12 @@ def simulate(
 
     shocked = np.zeros(n, dtype=bool)
     shocked[shocks.firm[shocks.loss > 0]] = True
-    stall_day = first_day[watch_arr]
-    stall_cause = np.where(first_kind[watch_arr] == 2, first_cause[watch_arr], -1)
-    roots = _root_causes(watch_arr, first_kind, first_cause, shocked)
+    stall_day = first_day[watch_int]
+    stall_cause = np.where(first_kind[watch_int] == 2, first_cause[watch_int], -1)
+    roots = _root_causes(watch_int, first_kind, first_cause, shocked)
     roots[stall_day < 0] = -1
+    stall_cause = np.where(stall_cause >= 0, lay.order[np.maximum(stall_cause, 0)], -1)
+    roots = np.where(roots >= 0, lay.order[np.maximum(roots, 0)], -1)
     return SimulationResult(
         total_production=total,
         final_consumption=final,
@@ -396,7 +455,7 @@ def simulate(
         root_cause=roots,
         lost_output=float(np.sum(total[0] - total[1:])),
         firm_production=firm_prod,
-        baseline=x0,
+        baseline=x0[lay.rank],
         shipments=shipped,
         min_inventory=min(min_stock),
     )
