@@ -1,4 +1,4 @@
-"""Numba kernels of one propagation day, customer side (docs/engine.md, "Propagation: the daily step").
+"""Numba kernels of one propagation day, customer side (docs/engine/propagate.md, "The daily step").
 
 Firms are numbered internally in order of sector (:func:`gulian.engine.propagate.layout`), and
 every per-link array is in *supplier-major* order: supplier ``s``'s links are the run

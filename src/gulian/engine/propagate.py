@@ -45,7 +45,7 @@ class Rationing(IntEnum):
 
 @dataclass(frozen=True)
 class PropagationParams:
-    """Model parameters; proNet's option in brackets (docs/engine.md, "Parameters").
+    """Model parameters; proNet's option in brackets (docs/engine/propagate.md, "Parameters and defaults").
 
     ``steps`` days (-t), ``tau`` inventory restoration time τ in days (-T), ``rationing`` (-R),
     ``order`` rule (-o: 0 normal, 1 target fixed at baseline, 2 no negative restoration),
@@ -56,7 +56,7 @@ class PropagationParams:
     is the share of its spare capacity a firm offers (not in proNet; :class:`Substitution`).
     ``spare_capacity`` h lets a firm produce up to ``(1 + h)·(1 − δ)·x0`` when orders exceed its
     baseline, to restore inventories after a shock (Hallegatte's overproduction; proNet has none:
-    0 keeps proNet's results; docs/engine.md, "Spare capacity").
+    0 keeps proNet's results; docs/engine/propagate.md, "Spare capacity").
     """
 
     steps: int = 60
@@ -92,7 +92,7 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class Layout:
-    """Firms renumbered by sector, links in one supplier-major order (docs/engine.md, "Layout").
+    """Firms renumbered by sector, links in one supplier-major order (docs/engine/propagate.md, "Speed").
 
     Internal firm ``i`` is network firm ``order[i]`` (firms sorted by sector, stably; ``rank`` is the
     inverse). Internal link ``e`` is network link ``link[e]`` (its ``net.links`` position): supplier
