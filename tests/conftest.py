@@ -24,7 +24,13 @@ def next_uscc(region: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request):
-    """Transactional tests flush the database afterwards, reference data included; reload it if gone."""
+    """Transactional tests flush the database afterwards, reference data included; reload it if gone.
+
+    Every ``transaction=True`` test also asks for ``serialized_rollback=True``: a flush without it
+    re-runs post_migrate, which recreates content types under new ids, and the next serialized
+    test's restore then collides with them (as happened when the browser tests, which otherwise sit
+    between the appeals and dispatch ones, were skipped for want of Chromium).
+    """
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server"} & set(request.fixturenames)
