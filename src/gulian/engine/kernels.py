@@ -89,12 +89,14 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
 
 
 @nb.njit(parallel=True, cache=True)
-def pmax_pass(gtab, a_sec, s_sec, grp_cust, blk_ptr, block, cap, p_max):
+def pmax_pass(x0g, a_sec, s_sec, grp_cust, blk_ptr, block, cap, p_max):
     """Capacity from inputs ``P^max_c = min(cap_c, min_σ S_cσ/A_cσ·x0_c)`` (Leontief across sectors, eq. 5).
 
     Customers are taken in blocks of ``block``; ``blk_ptr[σ, b]:blk_ptr[σ, b+1]`` are sector σ's
     groups of block ``b``, so each block's minimum lives in a small array while the sectors stream
-    by. A NaN ratio (no input value) is skipped, as ``min`` keeps its first argument.
+    by; ``x0g`` is the customer's baseline output per group (a column of its own: this pass reads no
+    other column of the group table). A NaN ratio (no input value) is skipped, as ``min`` keeps its
+    first argument.
     """
     n = cap.size
     n_sec = blk_ptr.shape[0]
@@ -105,7 +107,7 @@ def pmax_pass(gtab, a_sec, s_sec, grp_cust, blk_ptr, block, cap, p_max):
         for sec in range(n_sec):
             for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
                 c = grp_cust[g] - c0
-                low[c] = min(low[c], s_sec[g] / a_sec[g] * gtab[g, X0])
+                low[c] = min(low[c], s_sec[g] / a_sec[g] * x0g[g])
         for c in range(c0, c1):
             p_max[c] = cap[c] if cap[c] < low[c - c0] else low[c - c0]
 

@@ -113,7 +113,7 @@ class Layout:
     cust: IndexArray
     n_link: FloatArray
     gidx: npt.NDArray[np.int32] | IndexArray
-    grp_cust: IndexArray
+    grp_cust: npt.NDArray[np.int32] | IndexArray
     a_sec: FloatArray
     n_grp: FloatArray
     n_link_kernel: FloatArray
@@ -150,7 +150,7 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
     link_sec = np.repeat(sector[order], deg)
     grp_key, gidx = np.unique(link_sec * max(n, 1) + cust, return_inverse=True)
     n_sec = net.n_sectors
-    grp_cust = grp_key % max(n, 1)
+    grp_cust = (grp_key % max(n, 1)).astype(np.int32 if n < 2**31 - 1 else np.int64)
     a = net.links.data[link].astype(np.float64)
     gidx = gidx.astype(np.int32) if grp_key.size < 2**31 - 1 else gidx.astype(np.int64)
     days = net.effective_link_inventory_days() if n_link_net is None else n_link_net
@@ -359,7 +359,8 @@ def simulate(
     stock = lay.a * init_days
     s_sec = kernels.group_sums(stock, lay.gidx, lay.grp_cust.size)
     gtab = np.zeros((lay.grp_cust.size, 4))  # per group: kernels.USE, PC, X0, N_C
-    gtab[:, kernels.X0] = x0[lay.grp_cust]
+    x0g = x0[lay.grp_cust]
+    gtab[:, kernels.X0] = x0g
     gtab[:, kernels.N_C] = lay.n_grp
     flow = np.empty((lay.a.size, 2))  # (O_e, O*_e) per link
     flow[:, 0] = lay.a
@@ -415,7 +416,7 @@ def simulate(
             lay.a, lay.n_link_kernel, lay.gidx, gtab, s_sec, stock, flow, lay.chunk_link, lay.chunk_grp,
             float(params.tau), int(params.order),
         )
-        kernels.pmax_pass(gtab, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
+        kernels.pmax_pass(x0g, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
         rationing.supplier_pass(
             lay.a, flow, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin, p_max, p_act, demand, c_served,
             int(params.rationing),
