@@ -163,15 +163,6 @@ def substitution_serve(flow, streak, delay, link_sector, frac):
 
 
 @nb.njit(cache=True)
-def group_sums(values, gidx, n_groups):
-    """``out[g] = Σ values[e]`` over the links ``e`` of group ``g``, added in link order (reproducible)."""
-    out = np.zeros(n_groups)
-    for e in range(values.size):
-        out[gidx[e]] += values[e]
-    return out
-
-
-@nb.njit(cache=True)
 def baseline_output(a_sup, sup_ptr, c_fin):
     """``x0_s = c_s + Σ_e∈out(s) a_e``, summed in customer order (as proNet does, bit for bit)."""
     n = c_fin.size

@@ -150,7 +150,8 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
     link_sec = np.repeat(sector[order], deg)
     grp_key, gidx = np.unique(link_sec * max(n, 1) + cust, return_inverse=True)
     n_sec = net.n_sectors
-    grp_cust = (grp_key % max(n, 1)).astype(np.int32 if n < 2**31 - 1 else np.int64)
+    grp_cust = grp_key % max(n, 1)
+    grp_cust = grp_cust.astype(np.int32) if n < 2**31 - 1 else grp_cust
     a = net.links.data[link].astype(np.float64)
     gidx = gidx.astype(np.int32) if grp_key.size < 2**31 - 1 else gidx.astype(np.int64)
     days = net.effective_link_inventory_days() if n_link_net is None else n_link_net
@@ -177,7 +178,7 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
         n_link=n_link,
         gidx=gidx,
         grp_cust=grp_cust,
-        a_sec=kernels.group_sums(a, gidx, grp_key.size),
+        a_sec=np.asarray(np.bincount(gidx, weights=a, minlength=grp_key.size), dtype=np.float64),  # in link order
         n_grp=n_cust[grp_cust],
         n_link_kernel=np.zeros(0) if uniform else n_link,
         chunk_link=sec_link[pick].astype(np.int64),
@@ -276,8 +277,7 @@ class _Binding:
 
     def __init__(self, lay: Layout) -> None:
         self.lay = lay
-        by_cust = np.argsort(lay.grp_cust, kind="stable")
-        self.cust_groups = by_cust
+        self.cust_groups = np.argsort(lay.grp_cust, kind="stable")
         self.cust_gptr = np.zeros(lay.sup_ptr.size, dtype=np.int64)
         np.cumsum(np.bincount(lay.grp_cust, minlength=lay.sup_ptr.size - 1), out=self.cust_gptr[1:])
         self.grp_links = np.argsort(lay.gidx, kind="stable")
@@ -357,7 +357,7 @@ def simulate(
         per_link = days[lay.order][lay.cust]
         init_days = np.where(np.isnan(per_link), init_days, np.maximum(per_link, 0.0))
     stock = lay.a * init_days
-    s_sec = kernels.group_sums(stock, lay.gidx, lay.grp_cust.size)
+    s_sec = np.asarray(np.bincount(lay.gidx, weights=stock, minlength=lay.grp_cust.size), dtype=np.float64)
     gtab = np.zeros((lay.grp_cust.size, 4))  # per group: kernels.USE, PC, X0, N_C
     x0g = x0[lay.grp_cust]
     gtab[:, kernels.X0] = x0g
