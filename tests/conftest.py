@@ -22,20 +22,31 @@ def next_uscc(region: str) -> str:
     return make_uscc(region, body)
 
 
+def _transactional(item: pytest.Item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (the database is flushed after it)."""
+    marker = item.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(item.fixturenames)
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the database it found (serialized rollback).
+
+    A flush without it re-runs post_migrate, which recreates content types under new ids, and the
+    next serialized test's restore then collides with them (as happened when the browser tests,
+    which otherwise sit between the appeals and dispatch ones, were skipped for want of Chromium).
+    Done here once rather than on each test, so a new transactional test cannot forget it.
+    """
+    for item in items:
+        if _transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:
+            item.fixturenames.append("django_db_serialized_rollback")
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request):
-    """Transactional tests flush the database afterwards, reference data included; reload it if gone.
-
-    Every ``transaction=True`` test also asks for ``serialized_rollback=True``: a flush without it
-    re-runs post_migrate, which recreates content types under new ids, and the next serialized
-    test's restore then collides with them (as happened when the browser tests, which otherwise sit
-    between the appeals and dispatch ones, were skipped for want of Chromium).
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
-    if not transactional:
+    """Transactional tests flush the database afterwards, reference data included; reload it if gone."""
+    if not _transactional(request.node):
         return
     request.getfixturevalue("transactional_db")
     from gulian.core.models import Industry

@@ -55,7 +55,7 @@ def filers(make_user, make_enterprise):
     return list(zip(users, firms, strict=True))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_200_concurrent_submissions_are_200_appeals_with_unique_numbers(filers):
     def submit(i: int) -> tuple[int, str, bool]:
         user, firm = filers[i % len(filers)]
@@ -74,7 +74,7 @@ def test_200_concurrent_submissions_are_200_appeals_with_unique_numbers(filers):
     assert not Appeal.objects.filter(accept_due__isnull=True).exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_racing_retries_of_one_token_file_one_appeal(filers):
     user, firm = filers[0]
 
@@ -88,7 +88,7 @@ def test_racing_retries_of_one_token_file_one_appeal(filers):
     assert Appeal.objects.count() == 1 and AppealEvent.objects.filter(kind=EventKind.SUBMITTED).count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_through_the_api(filers):
     """The same through POST /api/appeals: 201 for each new key, 200 for the retries, nothing lost."""
     keys = {user.pk: TokenClient(user).key for user, _firm in filers}  # issued before the threads start

@@ -18,7 +18,7 @@ from gulian.core.models import ApiToken, Role
 
 
 @pytest.fixture
-def o311(django_db_serialized_rollback, live_server, two_cities, settings):
+def o311(two_cities, live_server, settings):
     w = two_cities
     w.hz_enterprise.enterprise = w.hz_firm
     w.hz_enterprise.save()

@@ -35,7 +35,7 @@ def _login(tab, base: str, user) -> None:
 
 
 @pytest.mark.browser
-def test_file_accept_resolve_confirm(django_db_serialized_rollback, transactional_db, live_server, browser, page, two_cities, make_user):  # noqa: F811
+def test_file_accept_resolve_confirm(transactional_db, live_server, browser, page, two_cities, make_user):  # noqa: F811
     ns = two_cities
     handler = make_user(Role.HANDLER, "330106", department="transport")
     # without a saved model the classifier fits one on first use (seconds): do it before the page waits for chips

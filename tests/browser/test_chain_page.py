@@ -49,7 +49,7 @@ def build_auto_chain() -> Chain:
 
 @pytest.mark.browser
 def test_login_open_chain_page_and_switch_language(
-    transactional_db, django_db_serialized_rollback, live_server, page
+    transactional_db, live_server, page
 ):
     chain = build_auto_chain()
     User.objects.create_user("zhuanban", password=PASSWORD, role=Role.TASKFORCE, region_id="330000",

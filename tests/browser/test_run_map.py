@@ -16,7 +16,7 @@ PASSWORD = "pass-word-123"
 
 @pytest.mark.browser
 def test_run_page_draws_the_loss_maps(
-    transactional_db, django_db_serialized_rollback, live_server, page, two_cities, make_enterprise
+    transactional_db, live_server, page, two_cities, make_enterprise
 ):
     ns = with_values(two_cities)
     # out-of-province and other-prefecture suppliers, so that several provinces and prefectures lose output

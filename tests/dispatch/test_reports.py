@@ -324,7 +324,7 @@ def _race(work, n: int = 2) -> list:
     return errors
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_end_as_one_report_and_two_versions(make_user, make_enterprise):
     firm = make_enterprise("330106")
     user = make_user(Role.TASKFORCE, "330100")
@@ -350,7 +350,7 @@ def test_two_simultaneous_submissions_end_as_one_report_and_two_versions(make_us
     assert AuditRecord.objects.filter(model="dispatch.DailyReport").count() == 6
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_identical_submissions_make_one_version(make_user, make_enterprise):
     firm = make_enterprise("330106")
     user = make_user(Role.TASKFORCE, "330100")
@@ -359,7 +359,7 @@ def test_simultaneous_identical_submissions_make_one_version(make_user, make_ent
     assert DailyReport.objects.count() == 1 and DailyReportVersion.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_overlapping_batches(make_user, make_enterprise):
     firms = [make_enterprise("330106") for _ in range(20)]
     user = make_user(Role.TASKFORCE, "330100")

@@ -174,7 +174,7 @@ def test_cli_queues_and_runs_a_scenario(chain_net, capsys):
     assert ScenarioRun.objects.get(scenario=scenario).status == RunStatus.DONE
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_thread_beats_while_the_network_is_built(two_cities, monkeypatch):
     import time
 
