@@ -26,12 +26,15 @@ USE, PC, X0, N_C = 0, 1, 2, 3
 a link touches one cache line of it. The sector stocks it writes are a separate array, ``s_sec``."""
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def group_prep(p_prev, grp_cust, gtab, a_sec, s_sec, blk_ptr):
     """Yesterday's production ``P_c`` and today's use rate ``(P_c/x0_c)·(A_cσ/S_cσ)`` per group.
 
     The use rate is 0 when the sector stock ``S_cσ`` is at or below EPS. Customers are taken in
-    blocks (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in cache.
+    blocks (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in cache. The rate
+    is computed for every group and a select keeps 0 where it does not apply (empty stocks are
+    common after a shock, and a branch on them mispredicts); ``error_model="numpy"`` lets those
+    discarded divisions by zero give inf instead of raising.
     """
     n_sec = blk_ptr.shape[0]
     for b in nb.prange(blk_ptr.shape[1] - 1):
@@ -41,13 +44,15 @@ def group_prep(p_prev, grp_cust, gtab, a_sec, s_sec, blk_ptr):
                 xc = gtab[g, X0]
                 ssec = s_sec[g]
                 gtab[g, PC] = pc
-                if xc == 0.0 or abs(ssec) <= EPS:
-                    gtab[g, USE] = 0.0
-                else:
-                    gtab[g, USE] = (pc / xc) * (a_sec[g] / ssec)
+                rate = (pc / xc) * (a_sec[g] / ssec)
+                gtab[g, USE] = 0.0 if (xc == 0.0) | (abs(ssec) <= EPS) else rate
 
 
-@nb.njit(parallel=True, cache=True)
+LINK_BLOCK = 1024
+"""Links per block of :func:`link_pass`: the block's group rows are gathered into buffers that stay in L1."""
+
+
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, tau, order_type):
     """Inventories and orders of every link, and the new sector stocks (docs/engine.md, eqs. 2–3).
 
@@ -57,35 +62,55 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
     groups (``chunk_grp``); chunks of whole sectors run in parallel and each group is summed by one
     thread in supplier order, as proNet sums it. A customer without output (``x0_c = 0``) orders its
     baseline and uses nothing. ``n_link`` is empty when every customer has one target (``gtab[g, N_C]``).
+
+    Each block of LINK_BLOCK links runs in three loops (docs/engine/propagate.md, "Speed"): a
+    gather of its group rows (a short loop, so many of these random reads are in flight at once),
+    the arithmetic on sequential data (selects instead of branches: zero stocks are common after a
+    shock), and the sector-stock sums in link order. ``error_model="numpy"``: the division by
+    ``x0_c = 0`` gives inf, and a select then discards it.
     """
+    inv_tau = 1.0 / tau
+    per_link = n_link.size > 0
     for k in nb.prange(chunk_link.size - 1):
+        use = np.empty(LINK_BLOCK)
+        pcs = np.empty(LINK_BLOCK)
+        xcs = np.empty(LINK_BLOCK)
+        ncs = np.empty(LINK_BLOCK)
         for g in range(chunk_grp[k], chunk_grp[k + 1]):
             s_sec[g] = 0.0
-        for e in range(chunk_link[k], chunk_link[k + 1]):
-            g = gidx[e]
-            xc = gtab[g, X0]
-            if xc == 0.0:
-                flow[e, 0] = a[e]
-                s_sec[g] += stock[e]
-                continue
-            pc = gtab[g, PC]
-            s = stock[e] + flow[e, 1] - stock[e] * gtab[g, USE]
-            if s < 0.0 or abs(s) <= EPS:
-                s = 0.0
-            stock[e] = s
-            s_sec[g] += s
-            n_e = gtab[g, N_C] if n_link.size == 0 else n_link[e]
-            # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
-            # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
-            base = a[e] * pc / xc
-            gap = n_e * a[e] * pc / xc - s
-            if order_type == 0:
-                o = base + 1.0 / tau * gap
-            elif order_type == 1:
-                o = base + 1.0 / tau * (n_e * a[e] - s)
-            else:
-                o = base if gap <= 0.0 else base + 1.0 / tau * gap
-            flow[e, 0] = o if o > 0.0 else 0.0
+        for b0 in range(chunk_link[k], chunk_link[k + 1], LINK_BLOCK):
+            nn = min(LINK_BLOCK, chunk_link[k + 1] - b0)
+            for i in range(nn):
+                g = gidx[b0 + i]
+                use[i] = gtab[g, USE]
+                pcs[i] = gtab[g, PC]
+                xcs[i] = gtab[g, X0]
+                ncs[i] = n_link[b0 + i] if per_link else gtab[g, N_C]
+            for i in range(nn):
+                e = b0 + i
+                st = stock[e]
+                ae = a[e]
+                xc = xcs[i]
+                pc = pcs[i]
+                s = st + flow[e, 1] - st * use[i]
+                s = 0.0 if s <= EPS else s  # = (s < 0 or |s| ≤ EPS), NaN kept as before
+                s = st if xc == 0.0 else s
+                stock[e] = s
+                # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
+                # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
+                base = ae * pc / xc
+                gap = ncs[i] * ae * pc / xc - s
+                if order_type == 0:
+                    o = base + inv_tau * gap
+                elif order_type == 1:
+                    o = base + inv_tau * (ncs[i] * ae - s)
+                else:
+                    o = base + inv_tau * gap
+                    o = base if gap <= 0.0 else o
+                o = o if o > 0.0 else 0.0
+                flow[e, 0] = ae if xc == 0.0 else o
+            for i in range(nn):
+                s_sec[gidx[b0 + i]] += stock[b0 + i]
 
 
 @nb.njit(parallel=True, cache=True)

@@ -108,11 +108,13 @@ def _newton_level(r, a, p0, p1, p, const_w, c_charge, z, fc):
             k = r[e - p0]
             ae = a[e]
             ind = 1.0 if k > lv else 0.0  # branch-free: the comparisons are coin flips
-            f += ae * min(k, lv)
+            f += ae * (k if k < lv else lv)
             w_gt += ae * ind
             s_le += ae * k * (1.0 - ind)
-            nxt = min(nxt, k + (1.0 - ind) * BIG)
-            prv = max(prv, k - ind * BIG)
+            up = k + (1.0 - ind) * BIG
+            nxt = up if up < nxt else nxt
+            down = k - ind * BIG
+            prv = down if down > prv else prv
         slope = w_gt + c_charge
         gap = p - f
         new = lv + gap / slope if (gap > 0.0 and slope > 0.0) else lv
@@ -170,12 +172,15 @@ def _water_fill(p_act, c_served, c_fin, a, flow, p0, p1, fc, r, keys, w, m, w_al
         x = rem / v if v > 0.0 else 0.0
     top = (level if level > 0.0 else 0.0) + x
     z_level = kmin if level > 0.0 else 0.0
+    tiny = x if level < 0.0 else z_level  # what an order above 0 but at or below EPS gets
     for e in range(p0, p1):
+        # Selects, not branches: a third of the orders can be zero after a shock, and a branch on
+        # that mispredicts often enough to double this loop's time.
         k = r[e - p0]
-        served = min(k, top) if k <= level else top
-        if k <= EPS:
-            served = x if (level < 0.0 and k > 0.0) else z_level
-        flow[e, 1] = served * a[e]
+        big = top if top < k else k
+        big = big if k <= level else top
+        small = tiny if k > 0.0 else z_level
+        flow[e, 1] = (small if k <= EPS else big) * a[e]
     if fc:
         return c_fin if level >= 1.0 else top * c_fin
     return c_served
@@ -212,14 +217,19 @@ def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, dem
                     w_all += ae
                     q = o / ae if ae > 0.0 else 0.0
                     r[e - p0] = q
-                    if q <= EPS:
-                        w_tiny += ae if q > 0.0 else 0.0
-                    else:
-                        m += 1
-                        w_keys += ae
-                        wk += ae * q
-                        kmin = q if q < kmin else kmin
-                        kmax = q if q > kmax else kmax
+                    # Masks, not branches (zero orders are common and unpredictable after a shock);
+                    # adding ae·0.0 leaves a sum unchanged, so the sums are the same bit for bit.
+                    ind = 1.0 if q > EPS else 0.0
+                    m += int(ind)
+                    w_keys += ae * ind
+                    wk += ae * q * ind
+                    w_tiny += ae * (1.0 - ind) * (1.0 if q > 0.0 else 0.0)
+                    low = q + (1.0 - ind) * BIG  # ratios at or below EPS do not count for kmin
+                    kmin = low if low < kmin else kmin
+                    q_in = q * ind
+                    kmax = q_in if q_in > kmax else kmax
+                if m == 0:
+                    kmin = np.inf
                 d = c_fin[s] + tot
                 demand[s] = d
                 p = p_max[s] if p_max[s] < d else d
