@@ -21,27 +21,29 @@ EPS = 1e-20
 """Absolute tolerance below which inventories and ratios count as zero (as in proNet)."""
 
 
-USE, PC, X0, N_C = 0, 1, 2, 3
-"""Columns of the group table ``gtab`` that :func:`link_pass` reads: one 32-byte row per group, so
-a link touches one cache line of it. The sector stocks it writes are a separate array, ``s_sec``."""
+USE, PC = 0, 1
+"""Columns of the group table ``gtab`` that :func:`link_pass` reads: one 16-byte row per group.
+The customer's baseline ``x0_c`` and target days, constant in a run, come with the links instead
+(streamed, not gathered: a 32-byte row with them made the random reads twice as slow, as a
+sector's rows then no longer stayed in L2). The sector stocks it writes are ``s_sec``."""
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
-def group_prep(p_prev, grp_cust, gtab, a_sec, s_sec, blk_ptr):
+def group_prep(p_prev, grp_cust, x0g, gtab, a_sec, s_sec, blk_ptr):
     """Yesterday's production ``P_c`` and today's use rate ``(P_c/x0_c)·(A_cσ/S_cσ)`` per group.
 
     The use rate is 0 when the sector stock ``S_cσ`` is at or below EPS. Customers are taken in
     blocks (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in cache. The rate
     is computed for every group and a select keeps 0 where it does not apply (empty stocks are
     common after a shock, and a branch on them mispredicts); ``error_model="numpy"`` lets those
-    discarded divisions by zero give inf instead of raising.
+    discarded divisions by zero give inf instead of raising. ``x0g`` is the customer's baseline per group.
     """
     n_sec = blk_ptr.shape[0]
     for b in nb.prange(blk_ptr.shape[1] - 1):
         for sec in range(n_sec):
             for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
                 pc = p_prev[grp_cust[g]]
-                xc = gtab[g, X0]
+                xc = x0g[g]
                 ssec = s_sec[g]
                 gtab[g, PC] = pc
                 rate = (pc / xc) * (a_sec[g] / ssec)
@@ -53,7 +55,7 @@ LINK_BLOCK = 1024
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
-def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, tau, order_type):
+def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, tau, order_type):
     """Inventories and orders of every link, and the new sector stocks (docs/engine.md, eqs. 2–3).
 
     ``S_e ← max(S_e + O*_e − S_e·use_g, 0)``; ``O_e ← max(a_e·P_c/x0_c + (n_e·a_e·P_c/x0_c − S_e)/τ, 0)``;
@@ -61,7 +63,8 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
     suppliers sorted by sector, so each sector's links (``chunk_link``) touch only that sector's
     groups (``chunk_grp``); chunks of whole sectors run in parallel and each group is summed by one
     thread in supplier order, as proNet sums it. A customer without output (``x0_c = 0``) orders its
-    baseline and uses nothing. ``n_link`` is empty when every customer has one target (``gtab[g, N_C]``).
+    baseline and uses nothing. ``x0_link`` is the customer's baseline per link; ``n_link`` the target
+    days per link, empty when every link has the target ``n_all``.
 
     Each block of LINK_BLOCK links runs in three loops (docs/engine/propagate.md, "Speed"): a
     gather of its group rows (a short loop, so many of these random reads are in flight at once),
@@ -74,8 +77,6 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
     for k in nb.prange(chunk_link.size - 1):
         use = np.empty(LINK_BLOCK)
         pcs = np.empty(LINK_BLOCK)
-        xcs = np.empty(LINK_BLOCK)
-        ncs = np.empty(LINK_BLOCK)
         for g in range(chunk_grp[k], chunk_grp[k + 1]):
             s_sec[g] = 0.0
         for b0 in range(chunk_link[k], chunk_link[k + 1], LINK_BLOCK):
@@ -84,13 +85,12 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
                 g = gidx[b0 + i]
                 use[i] = gtab[g, USE]
                 pcs[i] = gtab[g, PC]
-                xcs[i] = gtab[g, X0]
-                ncs[i] = n_link[b0 + i] if per_link else gtab[g, N_C]
             for i in range(nn):
                 e = b0 + i
                 st = stock[e]
                 ae = a[e]
-                xc = xcs[i]
+                xc = x0_link[e]
+                n_e = n_link[e] if per_link else n_all
                 pc = pcs[i]
                 s = st + flow[e, 1] - st * use[i]
                 s = 0.0 if s <= EPS else s  # = (s < 0 or |s| ≤ EPS), NaN kept as before
@@ -99,11 +99,11 @@ def link_pass(a, n_link, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, 
                 # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
                 # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
                 base = ae * pc / xc
-                gap = ncs[i] * ae * pc / xc - s
+                gap = n_e * ae * pc / xc - s
                 if order_type == 0:
                     o = base + inv_tau * gap
                 elif order_type == 1:
-                    o = base + inv_tau * (ncs[i] * ae - s)
+                    o = base + inv_tau * (n_e * ae - s)
                 else:
                     o = base + inv_tau * gap
                     o = base if gap <= 0.0 else o

@@ -98,8 +98,8 @@ class Layout:
     inverse). Internal link ``e`` is network link ``link[e]`` (its ``net.links`` position): supplier
     ``s``'s links are ``sup_ptr[s]:sup_ptr[s+1]`` in their network order, with daily value ``a``,
     internal customer ``cust`` and target days ``n_link``. Groups (input sector, customer) are sorted
-    by (sector, customer): ``gidx`` per link, ``grp_cust``, ``a_sec`` (``Σ a``) and ``n_grp`` (the
-    customer's target days; ``n_link_kernel`` is empty when those are all the kernel needs).
+    by (sector, customer): ``gidx`` per link, ``grp_cust`` and ``a_sec`` (``Σ a``). ``n_link_kernel``
+    is ``n_link``, or empty when every link has the same target ``n_all``.
     ``chunk_link``/``chunk_grp`` split the links into whole sectors for :func:`kernels.link_pass`,
     ``blk_ptr``/``block`` the groups into customer blocks for :func:`kernels.pmax_pass`, and
     ``chunk_ptr`` the suppliers into runs of equal work for :func:`rationing.supplier_pass`.
@@ -115,7 +115,7 @@ class Layout:
     gidx: npt.NDArray[np.int32] | IndexArray
     grp_cust: npt.NDArray[np.int32] | IndexArray
     a_sec: FloatArray
-    n_grp: FloatArray
+    n_all: float
     n_link_kernel: FloatArray
     chunk_link: IndexArray
     chunk_grp: IndexArray
@@ -156,9 +156,7 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
     gidx = gidx.astype(np.int32) if grp_key.size < 2**31 - 1 else gidx.astype(np.int64)
     days = net.effective_link_inventory_days() if n_link_net is None else n_link_net
     n_link = days[link].astype(np.float64)
-    n_cust = np.zeros(n)
-    n_cust[cust] = n_link
-    uniform = bool(np.array_equal(n_link, n_cust[cust]))
+    uniform = bool(n_link.size == 0 or np.all(n_link == n_link[0]))
     # Whole sectors per link_pass chunk, balanced by links (a sector's groups belong to one thread).
     sec_link = np.searchsorted(link_sec, np.arange(n_sec + 1))
     sec_grp = np.searchsorted(grp_key, np.arange(n_sec + 1) * max(n, 1))
@@ -179,7 +177,7 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
         gidx=gidx,
         grp_cust=grp_cust,
         a_sec=np.asarray(np.bincount(gidx, weights=a, minlength=grp_key.size), dtype=np.float64),  # in link order
-        n_grp=n_cust[grp_cust],
+        n_all=float(n_link[0]) if n_link.size else 0.0,
         n_link_kernel=np.zeros(0) if uniform else n_link,
         chunk_link=sec_link[pick].astype(np.int64),
         chunk_grp=sec_grp[pick].astype(np.int64),
@@ -358,10 +356,9 @@ def simulate(
         init_days = np.where(np.isnan(per_link), init_days, np.maximum(per_link, 0.0))
     stock = lay.a * init_days
     s_sec = np.asarray(np.bincount(lay.gidx, weights=stock, minlength=lay.grp_cust.size), dtype=np.float64)
-    gtab = np.zeros((lay.grp_cust.size, 4))  # per group: kernels.USE, PC, X0, N_C
+    gtab = np.zeros((lay.grp_cust.size, 2))  # per group: kernels.USE, PC
     x0g = x0[lay.grp_cust]
-    gtab[:, kernels.X0] = x0g
-    gtab[:, kernels.N_C] = lay.n_grp
+    x0_link = x0[lay.cust]
     flow = np.empty((lay.a.size, 2))  # (O_e, O*_e) per link
     flow[:, 0] = lay.a
     flow[:, 1] = lay.a
@@ -411,10 +408,10 @@ def simulate(
     for t in range(steps):
         if shocks.firm.size:
             _capacity_today(clock, t, full, delta, cap)
-        kernels.group_prep(p_act, lay.grp_cust, gtab, lay.a_sec, s_sec, lay.blk_ptr)
+        kernels.group_prep(p_act, lay.grp_cust, x0g, gtab, lay.a_sec, s_sec, lay.blk_ptr)
         kernels.link_pass(
-            lay.a, lay.n_link_kernel, lay.gidx, gtab, s_sec, stock, flow, lay.chunk_link, lay.chunk_grp,
-            float(params.tau), int(params.order),
+            lay.a, x0_link, lay.n_link_kernel, lay.n_all, lay.gidx, gtab, s_sec, stock, flow,
+            lay.chunk_link, lay.chunk_grp, float(params.tau), int(params.order),
         )
         kernels.pmax_pass(x0g, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
         rationing.supplier_pass(
