@@ -54,7 +54,35 @@ LINK_BLOCK = 1024
 """Links per block of :func:`link_pass`: the block's group rows are gathered into buffers that stay in L1."""
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _stocks_and_orders(stock, flow, a, x0c, n_e, use, pcs, inv_tau, order_type):
+    """Eqs. 2–3 for one block of links, on slices indexed from 0 so that LLVM vectorizes the loop.
+
+    Selects instead of branches (zero stocks are common after a shock). ``error_model="numpy"``:
+    the division by ``x0_c = 0`` gives inf, and a select then discards it.
+    """
+    for i in range(stock.size):
+        st = stock[i]
+        ae = a[i]
+        xc = x0c[i]
+        pc = pcs[i]
+        s = st + flow[i, 1] - st * use[i]
+        s = 0.0 if s <= EPS else s  # = (s < 0 or |s| ≤ EPS), NaN kept as before
+        s = st if xc == 0.0 else s
+        stock[i] = s
+        # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
+        # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
+        base = ae * pc / xc
+        gap = n_e[i] * ae * pc / xc - s
+        o = base + inv_tau * gap
+        o1 = base + inv_tau * (n_e[i] * ae - s)
+        o = o1 if order_type == 1 else o
+        o = base if (order_type == 2) & (gap <= 0.0) else o
+        o = o if o > 0.0 else 0.0
+        flow[i, 0] = ae if xc == 0.0 else o
+
+
+@nb.njit(parallel=True, cache=True)
 def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, flow, chunk_link, chunk_grp, tau, order_type):
     """Inventories and orders of every link, and the new sector stocks (docs/engine.md, eqs. 2–3).
 
@@ -68,47 +96,28 @@ def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, flow, chunk_l
 
     Each block of LINK_BLOCK links runs in three loops (docs/engine/propagate.md, "Speed"): a
     gather of its group rows (a short loop, so many of these random reads are in flight at once),
-    the arithmetic on sequential data (selects instead of branches: zero stocks are common after a
-    shock), and the sector-stock sums in link order. ``error_model="numpy"``: the division by
-    ``x0_c = 0`` gives inf, and a select then discards it.
+    the arithmetic on sequential data (:func:`_stocks_and_orders`, vectorized), and the
+    sector-stock sums in link order.
     """
     inv_tau = 1.0 / tau
     per_link = n_link.size > 0
     for k in nb.prange(chunk_link.size - 1):
         use = np.empty(LINK_BLOCK)
         pcs = np.empty(LINK_BLOCK)
+        same_n = np.full(LINK_BLOCK, n_all)
         for g in range(chunk_grp[k], chunk_grp[k + 1]):
             s_sec[g] = 0.0
         for b0 in range(chunk_link[k], chunk_link[k + 1], LINK_BLOCK):
-            nn = min(LINK_BLOCK, chunk_link[k + 1] - b0)
+            b1 = min(b0 + LINK_BLOCK, chunk_link[k + 1])
+            nn = b1 - b0
             for i in range(nn):
                 g = gidx[b0 + i]
                 use[i] = gtab[g, USE]
                 pcs[i] = gtab[g, PC]
-            for i in range(nn):
-                e = b0 + i
-                st = stock[e]
-                ae = a[e]
-                xc = x0_link[e]
-                n_e = n_link[e] if per_link else n_all
-                pc = pcs[i]
-                s = st + flow[e, 1] - st * use[i]
-                s = 0.0 if s <= EPS else s  # = (s < 0 or |s| ≤ EPS), NaN kept as before
-                s = st if xc == 0.0 else s
-                stock[e] = s
-                # Written as proNet evaluates it: hoisting pc/xc changes the last bit, and at 10⁶ firms
-                # such bits cross EPS thresholds and move totals by ~10⁻⁵ within 40 days.
-                base = ae * pc / xc
-                gap = n_e * ae * pc / xc - s
-                if order_type == 0:
-                    o = base + inv_tau * gap
-                elif order_type == 1:
-                    o = base + inv_tau * (n_e * ae - s)
-                else:
-                    o = base + inv_tau * gap
-                    o = base if gap <= 0.0 else o
-                o = o if o > 0.0 else 0.0
-                flow[e, 0] = ae if xc == 0.0 else o
+            n_e = n_link[b0:b1] if per_link else same_n[:nn]
+            _stocks_and_orders(
+                stock[b0:b1], flow[b0:b1], a[b0:b1], x0_link[b0:b1], n_e, use[:nn], pcs[:nn], inv_tau, order_type
+            )
             for i in range(nn):
                 s_sec[gidx[b0 + i]] += stock[b0 + i]
 

@@ -125,6 +125,22 @@ def _newton_level(r, a, p0, p1, p, const_w, c_charge, z, fc):
 
 
 @nb.njit(cache=True, inline="always")
+def _deliveries(flow, a, r, top, level, tiny, z_level):
+    """Deliveries ``O*_e``: ``a_e·min(r_e, top)`` up to the level reached, ``a_e·top`` above it.
+
+    ``tiny``/``z_level`` for ratios at or below EPS (above 0 / zero). Selects, not branches: a third
+    of the orders can be zero after a shock, and a branch on that mispredicts; slices indexed from 0
+    let LLVM vectorize.
+    """
+    for i in range(r.size):
+        k = r[i]
+        big = top if top < k else k
+        big = big if k <= level else top
+        small = tiny if k > 0.0 else z_level
+        flow[i, 1] = (small if k <= EPS else big) * a[i]
+
+
+@nb.njit(cache=True, inline="always")
 def _water_fill(p_act, c_served, c_fin, a, flow, p0, p1, fc, r, keys, w, m, w_all, w_keys, w_tiny, wk, kmin, kmax):
     """Smaller orders first (proNet -R 2/3) for the supplier owning links ``p0:p1``; ``r`` their ratios.
 
@@ -173,14 +189,7 @@ def _water_fill(p_act, c_served, c_fin, a, flow, p0, p1, fc, r, keys, w, m, w_al
     top = (level if level > 0.0 else 0.0) + x
     z_level = kmin if level > 0.0 else 0.0
     tiny = x if level < 0.0 else z_level  # what an order above 0 but at or below EPS gets
-    for e in range(p0, p1):
-        # Selects, not branches: a third of the orders can be zero after a shock, and a branch on
-        # that mispredicts often enough to double this loop's time.
-        k = r[e - p0]
-        big = top if top < k else k
-        big = big if k <= level else top
-        small = tiny if k > 0.0 else z_level
-        flow[e, 1] = (small if k <= EPS else big) * a[e]
+    _deliveries(flow[p0:p1], a[p0:p1], r[: p1 - p0], top, level, tiny, z_level)
     if fc:
         return c_fin if level >= 1.0 else top * c_fin
     return c_served
