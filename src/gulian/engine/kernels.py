@@ -167,20 +167,32 @@ def substitution_need(flow, streak, delay, link_sector, n_sectors):
     """Unmet orders per supplier sector of the links due for substitution (docs/engine/propagate.md).
 
     Counts each link's consecutive short days ``k`` (``O* < (1 − 10⁻⁹)·O``) and sums ``O − O*`` over
-    the links with ``k > delay``, per sector of their supplier.
+    the links with ``k > delay``, per sector of their supplier. ``link_sector`` is non-decreasing
+    (the layout's order), so each sector's sum is added in link order, as a plain loop adds it.
     """
     n = streak.size
     n_chunks = 64
     part = np.zeros((n_chunks, n_sectors))
     for k in nb.prange(n_chunks):
-        for e in range(k * n // n_chunks, (k + 1) * n // n_chunks):
-            if flow[e, 1] < flow[e, 0] * (1.0 - 1e-9):
-                if streak[e] < 2**30:
-                    streak[e] += 1
-            else:
-                streak[e] = 0
-            if streak[e] > delay:
-                part[k, link_sector[e]] += flow[e, 0] - flow[e, 1]
+        e0, e1 = k * n // n_chunks, (k + 1) * n // n_chunks
+        cur = link_sector[e0] if e0 < e1 else 0
+        acc = 0.0
+        for e in range(e0, e1):
+            # Links are in supplier order and suppliers by sector, so a sector's links are one run:
+            # its sum is kept in a register and written once. Shortness is a coin flip after a
+            # shock, so the streak and the sum use selects, not branches (adding 0.0 changes nothing).
+            sec = link_sector[e]
+            if sec != cur:
+                part[k, cur] += acc
+                acc = 0.0
+                cur = sec
+            o, got = flow[e, 0], flow[e, 1]
+            st = streak[e]
+            st = (st + 1 if st < 2**30 else st) if got < o * (1.0 - 1e-9) else 0
+            streak[e] = st
+            acc += (o - got) if st > delay else 0.0
+        if e0 < e1:
+            part[k, cur] += acc
     need = np.zeros(n_sectors)
     for k in range(n_chunks):
         for j in range(n_sectors):
@@ -192,8 +204,8 @@ def substitution_need(flow, streak, delay, link_sector, n_sectors):
 def substitution_serve(flow, streak, delay, link_sector, frac):
     """``O*_e += f_σ·(O_e − O*_e)`` on the links with ``k > delay`` (σ = the supplier's sector)."""
     for e in nb.prange(streak.size):
-        if streak[e] > delay:
-            flow[e, 1] += frac[link_sector[e]] * (flow[e, 0] - flow[e, 1])
+        got = flow[e, 1]
+        flow[e, 1] = got + frac[link_sector[e]] * (flow[e, 0] - got) if streak[e] > delay else got
 
 
 @nb.njit(cache=True)
