@@ -29,9 +29,11 @@ STOP_A = Scenario(firm_stops=(FirmStop(firm=A, capacity_loss=1.0),))
 
 @pytest.mark.parametrize("days", [3, 5, 12])
 @pytest.mark.parametrize("rationing", list(Rationing))
-def test_stall_day_equals_inventory_days(days, rationing):
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_stall_day_equals_inventory_days(days, rationing, order):
     net = chain(float(days))
-    res = simulate(net, STOP_A, PropagationParams(steps=40, rationing=rationing), watch=np.array([A, B, C]))
+    params = PropagationParams(steps=40, rationing=rationing, order=order)
+    res = simulate(net, STOP_A, params, watch=np.array([A, B, C]))
     assert res.stall_day.tolist() == [0, days, 2 * days]
     assert res.stall_cause.tolist() == [-1, A, B]
     assert res.root_cause.tolist() == [A, A, A]
@@ -39,6 +41,35 @@ def test_stall_day_equals_inventory_days(days, rationing):
     b = res.watch_production[:, 1]
     np.testing.assert_allclose(b[: days + 1], 12.0)
     assert b[days + 1] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("rationing", list(Rationing))
+def test_stall_days_follow_each_firms_and_each_links_own_target(rationing):
+    # Targets that differ between firms, or between links, take the kernel's per-link path.
+    sup, cus, val, sector, final = [A, B], [B, C], [10.0, 10.0], [0, 1, 2], [1.0, 2.0, 10.0]
+    per_firm = from_arrays(sup, cus, val, sector=sector, final_demand=final, inventory_days=[9.0, 3.0, 7.0])
+    per_link = from_arrays(sup, cus, val, sector=sector, final_demand=final, inventory_days=[9.0, 3.0, 7.0],
+                           link_inventory_days=[4.0, np.nan])  # fmt: skip
+    params = PropagationParams(steps=40, rationing=rationing)
+    firm_res = simulate(per_firm, STOP_A, params, watch=np.array([A, B, C]))
+    assert firm_res.stall_day.tolist() == [0, 3, 3 + 7]
+    link_res = simulate(per_link, STOP_A, params, watch=np.array([A, B, C]))
+    assert link_res.stall_day.tolist() == [0, 4, 4 + 7]
+    assert link_res.stall_cause.tolist() == [-1, A, B]
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_order_rules_after_a_customers_own_cut(order):
+    # B loses half its capacity for good; A is untouched; B's stock is 55 after the first day
+    # (target 50). Rule 0 aims it at n·a·P/x0 = 25, so B orders far less than it uses for a while
+    # (A's output 1 + orders dips to 1); rule 1 keeps the target at n·a and only works off the 5
+    # (dips to 1 + 5 − 5/τ); rule 2 never orders below use (A at 1 + 5 throughout).
+    cut_b = Scenario(firm_stops=(FirmStop(firm=B, capacity_loss=0.5),))
+    res = simulate(chain(5.0), cut_b, PropagationParams(steps=60, order=order), watch=np.array([A]))
+    a_out = res.watch_production[2:, 0]
+    np.testing.assert_allclose(a_out[-10:], 6.0, rtol=1e-3)
+    expected_low = {0: 1.0, 1: 6.0 - 5.0 / 6.0, 2: 6.0}[order]
+    assert a_out.min() == pytest.approx(expected_low, rel=1e-9)
 
 
 @pytest.mark.parametrize("rationing", [Rationing.FINAL_LAST, Rationing.SMALL_FIRST_FINAL_LAST])
