@@ -100,7 +100,8 @@ class Layout:
     internal customer ``cust`` and target days ``n_link``. Groups (input sector, customer) are sorted
     by (sector, customer): ``gidx`` per link, ``grp_cust`` and ``a_sec`` (``Σ a``). ``n_link_kernel``
     is ``n_link``, or empty when every link has the same target ``n_all``.
-    ``chunk_link``/``chunk_grp`` split the links into whole sectors for :func:`kernels.link_pass`,
+    ``sec_link``/``sec_grp`` are each sector's links and groups, and ``chunk_sec`` splits the
+    sectors into chunks of about equal links for :func:`kernels.link_pass`,
     ``blk_ptr``/``block`` the groups into customer blocks for :func:`kernels.pmax_pass`, and
     ``chunk_ptr`` the suppliers into runs of equal work for :func:`rationing.supplier_pass`.
     """
@@ -117,8 +118,9 @@ class Layout:
     a_sec: FloatArray
     n_all: float
     n_link_kernel: FloatArray
-    chunk_link: IndexArray
-    chunk_grp: IndexArray
+    chunk_sec: IndexArray
+    sec_link: IndexArray
+    sec_grp: IndexArray
     blk_ptr: IndexArray
     block: int
     chunk_ptr: IndexArray
@@ -179,8 +181,9 @@ def layout(net: SupplyNetwork, n_link_net: FloatArray | None = None) -> Layout:
         a_sec=np.asarray(np.bincount(gidx, weights=a, minlength=grp_key.size), dtype=np.float64),  # in link order
         n_all=float(n_link[0]) if n_link.size else 0.0,
         n_link_kernel=np.zeros(0) if uniform else n_link,
-        chunk_link=sec_link[pick].astype(np.int64),
-        chunk_grp=sec_grp[pick].astype(np.int64),
+        chunk_sec=pick.astype(np.int64),
+        sec_link=sec_link.astype(np.int64),
+        sec_grp=sec_grp.astype(np.int64),
         blk_ptr=blk_ptr,
         block=BLOCK,
         chunk_ptr=_chunks(deg, max(1, min(n, 16 * max(1, nb.get_num_threads())))),
@@ -411,7 +414,7 @@ def simulate(
         kernels.group_prep(p_act, lay.grp_cust, x0g, gtab, lay.a_sec, s_sec, lay.blk_ptr)
         kernels.link_pass(
             lay.a, x0_link, lay.n_link_kernel, lay.n_all, lay.gidx, gtab, s_sec, stock, flow,
-            lay.chunk_link, lay.chunk_grp, float(params.tau), int(params.order),
+            lay.chunk_sec, lay.sec_link, lay.sec_grp, float(params.tau), int(params.order),
         )
         kernels.pmax_pass(x0g, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
         rationing.supplier_pass(
