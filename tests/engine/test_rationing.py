@@ -86,10 +86,10 @@ def test_water_filling_matches_pronet_loop(rule, max_deg):
     rng = np.random.default_rng(100 * rule + max_deg)
     n = 300 if max_deg < 400 else 40
     sup_ptr, a, orders, c_fin, p_max = random_suppliers(rng, n, max_deg)
-    flow = np.stack([orders, np.full(orders.size, np.nan)], axis=1)
+    delivered = np.full(orders.size, np.nan)
     chunk_ptr = np.array([0, n // 3, n], dtype=np.int64)
     p_act, demand, c_served = np.zeros(n), np.zeros(n), np.zeros(n)
-    rationing.supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, demand, c_served, rule)
+    rationing.supplier_pass(a, orders, delivered, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, demand, c_served, rule)
     short = 0
     for s in range(n):
         p0, p1 = sup_ptr[s], sup_ptr[s + 1]
@@ -97,7 +97,7 @@ def test_water_filling_matches_pronet_loop(rule, max_deg):
         np.testing.assert_allclose(demand[s], d, rtol=1e-12)
         np.testing.assert_allclose(p_act[s], min(p_max[s], demand[s]), rtol=0)
         want, want_c = pronet_small_first(orders[p0:p1], a[p0:p1], c_fin[s], p_act[s], demand[s], rule == 3)
-        np.testing.assert_allclose(flow[p0:p1, 1], want, rtol=1e-9, atol=1e-12, err_msg=f"supplier {s}")
+        np.testing.assert_allclose(delivered[p0:p1], want, rtol=1e-9, atol=1e-12, err_msg=f"supplier {s}")
         np.testing.assert_allclose(c_served[s], want_c, rtol=1e-9, atol=1e-12, err_msg=f"supplier {s}")
         short += p_act[s] < demand[s]
     assert short > n // 4  # the cases exercise rationing, not only the fast path

@@ -3,7 +3,7 @@
 Firms are numbered internally in order of sector (:func:`gulian.engine.propagate.layout`), and
 every per-link array is in *supplier-major* order: supplier ``s``'s links are the run
 ``sup_ptr[s]:sup_ptr[s+1]``, so the suppliers of one sector, and their links, are contiguous.
-Stocks, orders and deliveries (``flow[e] = (O_e, O*_e)``) all live in this one order: the day has no
+Stocks, orders ``O_e`` and deliveries ``O*_e`` (arrays of their own) all live in this one order: the day has no
 transpose. What a customer needs from all its links (the stock of each input sector, the Leontief
 minimum) goes through per-group tables, a group being one (input sector, customer) pair; groups
 are sorted by (sector, customer), so a sector's links touch only that sector's groups, a table that
@@ -55,7 +55,7 @@ LINK_BLOCK = 1024
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _stocks_and_orders(stock, flow, a, x0c, n_e, use, pcs, inv_tau, order_type):
+def _stocks_and_orders(stock, orders, delivered, a, x0c, n_e, use, pcs, inv_tau, order_type):
     """Eqs. 2–3 for one block of links, on slices indexed from 0 so that LLVM vectorizes the loop.
 
     Selects instead of branches (zero stocks are common after a shock). ``error_model="numpy"``:
@@ -66,7 +66,7 @@ def _stocks_and_orders(stock, flow, a, x0c, n_e, use, pcs, inv_tau, order_type):
         ae = a[i]
         xc = x0c[i]
         pc = pcs[i]
-        s = st + flow[i, 1] - st * use[i]
+        s = st + delivered[i] - st * use[i]
         s = 0.0 if s <= EPS else s  # = (s < 0 or |s| ≤ EPS), NaN kept as before
         s = st if xc == 0.0 else s
         stock[i] = s
@@ -79,7 +79,7 @@ def _stocks_and_orders(stock, flow, a, x0c, n_e, use, pcs, inv_tau, order_type):
         o = o1 if order_type == 1 else o
         o = base if (order_type == 2) & (gap <= 0.0) else o
         o = o if o > 0.0 else 0.0
-        flow[i, 0] = ae if xc == 0.0 else o
+        orders[i] = ae if xc == 0.0 else o
 
 
 ROWS_PER_LINE = 4
@@ -87,7 +87,7 @@ ROWS_PER_LINE = 4
 
 
 @nb.njit(parallel=True, cache=True)
-def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, flow, chunk_sec, sec_link, sec_grp, tau, order_type):
+def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, orders, delivered, chunk_sec, sec_link, sec_grp, tau, order_type):
     """Inventories and orders of every link, and the new sector stocks (docs/engine.md, eqs. 2–3).
 
     ``S_e ← max(S_e + O*_e − S_e·use_g, 0)``; ``O_e ← max(a_e·P_c/x0_c + (n_e·a_e·P_c/x0_c − S_e)/τ, 0)``;
@@ -129,7 +129,8 @@ def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, flow, chunk_s
                     pcs[i] = gtab[g, PC]
                 n_e = n_link[b0:b1] if per_link else same_n[:nn]
                 _stocks_and_orders(
-                    stock[b0:b1], flow[b0:b1], a[b0:b1], x0_link[b0:b1], n_e, use[:nn], pcs[:nn], inv_tau, order_type
+                    stock[b0:b1], orders[b0:b1], delivered[b0:b1], a[b0:b1], x0_link[b0:b1], n_e, use[:nn], pcs[:nn],
+                    inv_tau, order_type,
                 )
                 for i in range(nn):
                     s_sec[gidx[b0 + i]] += stock[b0 + i]
@@ -178,7 +179,7 @@ def scatter_capacity(firm, loss, x0, delta, cap):
 
 
 @nb.njit(parallel=True, cache=True)
-def substitution_need(flow, streak, delay, link_sector, n_sectors):
+def substitution_need(orders, delivered, streak, delay, link_sector, n_sectors):
     """Unmet orders per supplier sector of the links due for substitution (docs/engine/propagate.md).
 
     Counts each link's consecutive short days ``k`` (``O* < (1 − 10⁻⁹)·O``) and sums ``O − O*`` over
@@ -201,7 +202,7 @@ def substitution_need(flow, streak, delay, link_sector, n_sectors):
                 part[k, cur] += acc
                 acc = 0.0
                 cur = sec
-            o, got = flow[e, 0], flow[e, 1]
+            o, got = orders[e], delivered[e]
             st = streak[e]
             st = (st + 1 if st < 2**30 else st) if got < o * (1.0 - 1e-9) else 0
             streak[e] = st
@@ -216,11 +217,11 @@ def substitution_need(flow, streak, delay, link_sector, n_sectors):
 
 
 @nb.njit(parallel=True, cache=True)
-def substitution_serve(flow, streak, delay, link_sector, frac):
+def substitution_serve(orders, delivered, streak, delay, link_sector, frac):
     """``O*_e += f_σ·(O_e − O*_e)`` on the links with ``k > delay`` (σ = the supplier's sector)."""
     for e in nb.prange(streak.size):
-        got = flow[e, 1]
-        flow[e, 1] = got + frac[link_sector[e]] * (flow[e, 0] - got) if streak[e] > delay else got
+        got = delivered[e]
+        delivered[e] = got + frac[link_sector[e]] * (orders[e] - got) if streak[e] > delay else got
 
 
 @nb.njit(cache=True)

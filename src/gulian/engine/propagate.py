@@ -227,16 +227,16 @@ class Substitution:
         self.streak = np.zeros(link_sector.size, dtype=np.int32)
         self.served = 0.0  # Σ over days of substitute deliveries (diagnostics)
 
-    def apply(self, flow: FloatArray, p_max: FloatArray, p_act: FloatArray) -> None:
+    def apply(self, orders: FloatArray, delivered: FloatArray, p_max: FloatArray, p_act: FloatArray) -> None:
         """Count short days, then serve eligible unmet orders from the sector pools (in place)."""
-        need = kernels.substitution_need(flow, self.streak, self.delay, self.link_sector, self.n_sectors)
+        need = kernels.substitution_need(orders, delivered, self.streak, self.delay, self.link_sector, self.n_sectors)
         if not need.any():
             return
         spare = self.share * np.maximum(p_max - p_act, 0.0)
         pool = np.bincount(self.sector, weights=spare, minlength=self.n_sectors)
         frac = np.divide(pool, need, out=np.zeros_like(pool), where=need > 0.0)
         np.minimum(frac, 1.0, out=frac)
-        kernels.substitution_serve(flow, self.streak, self.delay, self.link_sector, frac)
+        kernels.substitution_serve(orders, delivered, self.streak, self.delay, self.link_sector, frac)
         used = np.divide(frac * need, pool, out=np.zeros_like(pool), where=pool > 0.0)
         p_act += spare * used[self.sector]
         self.served += float(np.sum(frac * need))
@@ -362,9 +362,8 @@ def simulate(
     gtab = np.zeros((lay.grp_cust.size, 2))  # per group: kernels.USE, PC
     x0g = x0[lay.grp_cust]
     x0_link = x0[lay.cust]
-    flow = np.empty((lay.a.size, 2))  # (O_e, O*_e) per link
-    flow[:, 0] = lay.a
-    flow[:, 1] = lay.a
+    orders = lay.a.copy()  # O_e per link
+    delivered = lay.a.copy()  # O*_e per link (separate arrays: each pass reads one and writes the other)
     p_act = x0.copy()
     p_max = x0.copy()
     demand = x0.copy()
@@ -399,7 +398,7 @@ def simulate(
         watch_prod[k] = p_act[watch_int]
         if firm_prod is not None and shipped is not None:
             firm_prod[k] = p_act[lay.rank]
-            shipped[k] = flow[:, 1].sum()
+            shipped[k] = delivered.sum()
             min_stock.append(float(stock.min()) if stock.size else np.inf)
 
     record(0)
@@ -413,20 +412,20 @@ def simulate(
             _capacity_today(clock, t, full, delta, cap)
         kernels.group_prep(p_act, lay.grp_cust, x0g, gtab, lay.a_sec, s_sec, lay.blk_ptr)
         kernels.link_pass(
-            lay.a, x0_link, lay.n_link_kernel, lay.n_all, lay.gidx, gtab, s_sec, stock, flow,
+            lay.a, x0_link, lay.n_link_kernel, lay.n_all, lay.gidx, gtab, s_sec, stock, orders, delivered,
             lay.chunk_sec, lay.sec_link, lay.sec_grp, float(params.tau), int(params.order),
         )
         kernels.pmax_pass(x0g, lay.a_sec, s_sec, lay.grp_cust, lay.blk_ptr, lay.block, cap, p_max)
         rationing.supplier_pass(
-            lay.a, flow, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin, p_max, p_act, demand, c_served,
+            lay.a, orders, delivered, lay.sup_ptr, lay.chunk_ptr, lay.max_deg, c_fin, p_max, p_act, demand, c_served,
             int(params.rationing),
         )
         if cut_links.size:
             factor = cuts.factor(t, net.n_links)
             if factor is not None:
-                flow[cut_links, 1] *= factor[cut_net]
+                delivered[cut_links] *= factor[cut_net]
         if substitute is not None:
-            substitute.apply(flow, p_max, p_act)
+            substitute.apply(orders, delivered, p_max, p_act)
         if binding is not None:
             new = np.flatnonzero((p_act < floor) & (first_day < 0))
             if new.size:

@@ -1,7 +1,7 @@
 """Production and rationing of every supplier, one day (docs/engine.md, eqs. 6–7).
 
 :func:`supplier_pass` works on the links in supplier-major order (each supplier's links are a
-contiguous run ``sup_ptr[s]:sup_ptr[s+1]``, orders and deliveries ``flow[e] = (O_e, O*_e)``), so it
+contiguous run ``sup_ptr[s]:sup_ptr[s+1]`` of the orders ``O_e`` and the deliveries ``O*_e``), so it
 reads and writes them sequentially. Proportional rationing (proNet -R 0) and final-demand-last
 (-R 1) are one pass; "smaller orders first" (-R 2/3) is water-filling: :func:`_water_fill` finds the
 level by Newton's method on its cost curve, linear in a supplier's links where proNet's loop is
@@ -125,7 +125,7 @@ def _newton_level(r, a, p0, p1, p, const_w, c_charge, z, fc):
 
 
 @nb.njit(cache=True, inline="always")
-def _deliveries(flow, a, r, top, level, tiny, z_level):
+def _deliveries(delivered, a, r, top, level, tiny, z_level):
     """Deliveries ``O*_e``: ``a_e·min(r_e, top)`` up to the level reached, ``a_e·top`` above it.
 
     ``tiny``/``z_level`` for ratios at or below EPS (above 0 / zero). Selects, not branches: a third
@@ -137,11 +137,11 @@ def _deliveries(flow, a, r, top, level, tiny, z_level):
         big = top if top < k else k
         big = big if k <= level else top
         small = tiny if k > 0.0 else z_level
-        flow[i, 1] = (small if k <= EPS else big) * a[i]
+        delivered[i] = (small if k <= EPS else big) * a[i]
 
 
 @nb.njit(cache=True, inline="always")
-def _water_fill(p_act, c_served, c_fin, a, flow, p0, p1, fc, r, keys, w, m, w_all, w_keys, w_tiny, wk, kmin, kmax):
+def _water_fill(p_act, c_served, c_fin, a, delivered, p0, p1, fc, r, keys, w, m, w_all, w_keys, w_tiny, wk, kmin, kmax):
     """Smaller orders first (proNet -R 2/3) for the supplier owning links ``p0:p1``; ``r`` their ratios.
 
     The level ``L`` rises through the order ratios ``r_e = O_e/a_e`` (and through 1 for final demand
@@ -189,17 +189,17 @@ def _water_fill(p_act, c_served, c_fin, a, flow, p0, p1, fc, r, keys, w, m, w_al
     top = (level if level > 0.0 else 0.0) + x
     z_level = kmin if level > 0.0 else 0.0
     tiny = x if level < 0.0 else z_level  # what an order above 0 but at or below EPS gets
-    _deliveries(flow[p0:p1], a[p0:p1], r[: p1 - p0], top, level, tiny, z_level)
+    _deliveries(delivered[p0:p1], a[p0:p1], r[: p1 - p0], top, level, tiny, z_level)
     if fc:
         return c_fin if level >= 1.0 else top * c_fin
     return c_served
 
 
 @nb.njit(parallel=True, cache=True)
-def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, demand, c_served, rationing):
+def supplier_pass(a, orders, delivered, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, demand, c_served, rationing):
     """Demand ``D_s = c_s + Σ O_e``, production ``P_s = min(P^max_s, D_s)`` and rationing (eqs. 6–7).
 
-    ``a`` and ``flow = (O, O*)`` are in supplier-major (CSR) order, so this pass reads and writes
+    ``a``, the orders ``O`` and the deliveries ``O*`` are in supplier-major (CSR) order, so this pass reads and writes
     them sequentially. Rationing writes ``O*`` per link and the final consumption served per
     supplier. Chunks of suppliers with equal work run in parallel.
     """
@@ -220,7 +220,7 @@ def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, dem
                 kmax = 0.0
                 m = 0
                 for e in range(p0, p1):
-                    o = flow[e, 0]
+                    o = orders[e]
                     ae = a[e]
                     tot += o
                     w_all += ae
@@ -247,7 +247,7 @@ def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, dem
                 # (a zero order, or with -R 2 an order above its baseline): then O* = O exactly.
                 if p >= d and m == p1 - p0 and not (rationing == 2 and kmax > 1.0):
                     for e in range(p0, p1):
-                        flow[e, 1] = flow[e, 0]
+                        delivered[e] = orders[e]
                     c_served[s] = c_fin[s]
                     continue
                 fc = rationing == 2
@@ -259,12 +259,12 @@ def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, dem
                     kmin = kmin if kmin < 1.0 else 1.0
                     kmax = kmax if kmax > 1.0 else 1.0
                 c_served[s] = _water_fill(
-                    p, served, c_fin[s], a, flow, p0, p1, fc, r, keys, w, m, w_all, w_keys, w_tiny, wk, kmin, kmax
+                    p, served, c_fin[s], a, delivered, p0, p1, fc, r, keys, w, m, w_all, w_keys, w_tiny, wk, kmin, kmax
                 )
                 continue
             tot = 0.0
             for e in range(p0, p1):
-                tot += flow[e, 0]
+                tot += orders[e]
             d = c_fin[s] + tot
             demand[s] = d
             p = p_max[s] if p_max[s] < d else d
@@ -283,4 +283,4 @@ def supplier_pass(a, flow, sup_ptr, chunk_ptr, max_deg, c_fin, p_max, p_act, dem
                     c_served[s] = 0.0
                     ratio = 0.0 if d == 0.0 else p / (d - c_fin[s])
             for e in range(p0, p1):
-                flow[e, 1] = flow[e, 0] * ratio
+                delivered[e] = orders[e] * ratio
