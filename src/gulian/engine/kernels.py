@@ -21,6 +21,13 @@ EPS = 1e-20
 """Absolute tolerance below which inventories and ratios count as zero (as in proNet)."""
 
 
+ROWS_PER_LINE = 4
+"""Group-table rows per 64-byte cache line (16-byte rows): the stride of :func:`link_pass`'s pre-read."""
+
+FLOATS_PER_LINE = 8
+"""float64 values per 64-byte cache line: the stride of :func:`group_prep`'s pre-read."""
+
+
 USE, PC = 0, 1
 """Columns of the group table ``gtab`` that :func:`link_pass` reads: one 16-byte row per group.
 The customer's baseline ``x0_c`` and target days, constant in a run, come with the links instead
@@ -29,17 +36,24 @@ sector's rows then no longer stayed in L2). The sector stocks it writes are ``s_
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
-def group_prep(p_prev, grp_cust, x0g, gtab, a_sec, s_sec, blk_ptr):
+def group_prep(p_prev, grp_cust, x0g, gtab, a_sec, s_sec, blk_ptr, block):
     """Yesterday's production ``P_c`` and today's use rate ``(P_c/x0_c)·(A_cσ/S_cσ)`` per group.
 
     The use rate is 0 when the sector stock ``S_cσ`` is at or below EPS. Customers are taken in
-    blocks (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in cache. The rate
-    is computed for every group and a select keeps 0 where it does not apply (empty stocks are
-    common after a shock, and a branch on them mispredicts); ``error_model="numpy"`` lets those
-    discarded divisions by zero give inf instead of raising. ``x0g`` is the customer's baseline per group.
+    blocks of ``block`` (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in
+    cache; each block's ``P_c`` are first read in order, one per cache line, so they arrive at
+    stream speed rather than by random misses. The rate is computed for every group and a select
+    keeps 0 where it does not apply (empty stocks are common after a shock, and a branch on them
+    mispredicts); ``error_model="numpy"`` lets those discarded divisions by zero give inf instead
+    of raising. ``x0g`` is the customer's baseline per group. Returns the sum of the pre-read
+    values, only so that the compiler keeps that read.
     """
     n_sec = blk_ptr.shape[0]
+    touched = 0.0
     for b in nb.prange(blk_ptr.shape[1] - 1):
+        acc = 0.0
+        for c in range(b * block, min(p_prev.size, (b + 1) * block), FLOATS_PER_LINE):
+            acc += p_prev[c]
         for sec in range(n_sec):
             for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
                 pc = p_prev[grp_cust[g]]
@@ -48,6 +62,8 @@ def group_prep(p_prev, grp_cust, x0g, gtab, a_sec, s_sec, blk_ptr):
                 gtab[g, PC] = pc
                 rate = (pc / xc) * (a_sec[g] / ssec)
                 gtab[g, USE] = 0.0 if (xc == 0.0) | (abs(ssec) <= EPS) else rate
+        touched += acc
+    return touched
 
 
 LINK_BLOCK = 1024
@@ -80,10 +96,6 @@ def _stocks_and_orders(stock, orders, delivered, a, x0c, n_e, use, pcs, inv_tau,
         o = base if (order_type == 2) & (gap <= 0.0) else o
         o = o if o > 0.0 else 0.0
         orders[i] = ae if xc == 0.0 else o
-
-
-ROWS_PER_LINE = 4
-"""Group-table rows per 64-byte cache line (16-byte rows): the stride of :func:`link_pass`'s pre-read."""
 
 
 @nb.njit(parallel=True, cache=True)

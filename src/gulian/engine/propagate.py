@@ -410,7 +410,7 @@ def simulate(
     for t in range(steps):
         if shocks.firm.size:
             _capacity_today(clock, t, full, delta, cap)
-        kernels.group_prep(p_act, lay.grp_cust, x0g, gtab, lay.a_sec, s_sec, lay.blk_ptr)
+        kernels.group_prep(p_act, lay.grp_cust, x0g, gtab, lay.a_sec, s_sec, lay.blk_ptr, lay.block)
         kernels.link_pass(
             lay.a, x0_link, lay.n_link_kernel, lay.n_all, lay.gidx, gtab, s_sec, stock, orders, delivered,
             lay.chunk_sec, lay.sec_link, lay.sec_grp, float(params.tau), int(params.order),
