@@ -13,8 +13,8 @@ order), one step is one day (``1/year_to_step`` of the annual table). Each step:
    with ``c = x^cap/x0`` ("alt" orders; "noalt": ``c = 1``).
 
 Orders are never built as an N×N matrix: they factor as ``Z ∘ c ∘ g[s(i), j]``, so a step costs two
-passes over ``Z`` held as per-sector blocks ``(S, R, N)`` (batched BLAS). Never imports BoARIO (GPL);
-pymrio is imported only inside :meth:`MrioTable.from_iosystem`.
+passes over ``Z`` held as per-sector blocks ``(S, R, N)`` (a numba kernel, then a batched BLAS
+product). Never imports BoARIO (GPL); pymrio is imported only inside :meth:`MrioTable.from_iosystem`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
@@ -225,7 +226,7 @@ class ArioResult:
 
 
 class _SectorBlocks:
-    """``Z`` (daily) as per-sector blocks ``(S, R, N)``; the two products a step needs (batched BLAS)."""
+    """``Z`` (daily) as per-sector blocks ``(S, R, N)``; the two products a step needs, one pass over ``Z`` each."""
 
     def __init__(self, z: FloatArray, n_regions: int, n_sectors: int) -> None:
         n = z.shape[0]
@@ -234,12 +235,95 @@ class _SectorBlocks:
 
     def weighted_column_sums(self, weights: FloatArray) -> FloatArray:
         """``out[k, s, j] = Σ_r w_k[(r,s)] Z[(r,s), j]`` for a (k, N) stack of weights → (k, S, N)."""
-        w = weights.reshape(weights.shape[0], self.R, self.S).transpose(2, 0, 1)  # (S, k, R)
-        return np.matmul(w, self.blocks).transpose(1, 0, 2)
+        k = weights.shape[0]
+        w = weights.reshape(k, self.R, self.S).transpose(0, 2, 1)  # (k, S, R)
+        if k % 2:
+            w = np.concatenate([w, np.zeros((1, self.S, self.R))])
+        return _column_sums(self.blocks, np.ascontiguousarray(w))[:k]
 
     def row_dots(self, g: FloatArray) -> FloatArray:
         """``out[(r,s)] = Σ_j Z[(r,s), j] g[s, j]`` → (N,)."""
         return np.matmul(self.blocks, g[:, :, None])[:, :, 0].T.reshape(-1)
+
+
+@nb.njit(parallel=True, cache=True)
+def _column_sums(blocks, w):  # noqa: ANN001, ANN202 (arrays: blocks (S, R, N), w (K, S, R), K even)
+    """``out[k, s, :] = Σ_r w[k, s, r]·blocks[s, r, :]``, two weight rows per read of a block row.
+
+    The step's two weighted sums share one pass over ``Z`` (in L1 and vectorized per row); a batched
+    ``matmul`` of the (2 × R)·(R × N) products read ``Z`` at about half this speed (10.4 against 5.9 ms
+    at 3,920 industries). Sectors run in parallel.
+    """
+    n_sec, n_reg, n = blocks.shape
+    out = np.zeros((w.shape[0], n_sec, n))
+    for s in nb.prange(n_sec):
+        for k in range(0, w.shape[0], 2):
+            o0 = out[k, s]
+            o1 = out[k + 1, s]
+            for r in range(n_reg):
+                row = blocks[s, r]
+                w0 = w[k, s, r]
+                w1 = w[k + 1, s, r]
+                for j in range(n):
+                    v = row[j]
+                    o0[j] += w0 * v
+                    o1[j] += w1 * v
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _input_limit(stock, inv_need, counts):  # noqa: ANN001, ANN202 (arrays (S, N); returns (N,), (N,))
+    """Per industry, the output its scarcest input allows, ``min_s S_sj/(ψ n_s A^S_sj)`` over counted inputs, and that input.
+
+    As ``min``/``argmin`` over ``where(counts, stock·inv_need, inf)``: the first minimum wins, a NaN
+    wins and stays; no input counted gives inf and input 0. Columns run in parallel, rows in order.
+    """
+    n_sec, n = stock.shape
+    low = np.full(n, np.inf)
+    arg = np.zeros(n, dtype=np.int64)
+    n_chunks = 16
+    for c in nb.prange(n_chunks):
+        j0, j1 = c * n // n_chunks, (c + 1) * n // n_chunks
+        for s in range(n_sec):
+            for j in range(j0, j1):
+                v = stock[s, j] * inv_need[s, j] if counts[s, j] else np.inf
+                if v < low[j] or (v != v and low[j] == low[j]):
+                    low[j] = v
+                    arg[j] = s
+    return low, arg
+
+
+@nb.njit(parallel=True, cache=True)
+def _restock(stock, g_prev, col_sums, tech, x, book):  # noqa: ANN001, ANN202 (arrays (S, N), x (N,))
+    """Stocks after deliveries ``g_prev·col_sums`` and use ``A^S x``, floored at 0 (in place; ``book`` False: use only the floor).
+
+    ``inf`` stocks (never-constraining inputs) stay ``inf``. The floor is a rounding guard:
+    ``x ≤ S/(ψ n A^S)`` keeps use ≤ stock when ``ψ n ≥ 1``.
+    """
+    n_sec, n = stock.shape
+    for s in nb.prange(n_sec):
+        for j in range(n):
+            v = stock[s, j] + g_prev[s, j] * col_sums[s, j] - tech[s, j] * x[j] if book else stock[s, j]
+            stock[s, j] = v if (v >= 0.0 or v != v) else 0.0
+
+
+@nb.njit(parallel=True, cache=True)
+def _order_weights(stock, goal_per_x, opt_o, finite_inv, restore, tech, x, zc, no_gap):  # noqa: ANN001, ANN202
+    """``g[s, j] = (τ_inv⁻¹ max(n A^S x^opt − S, 0) + A^S x) / zc[s, j]`` (0 where ``zc = 0``): orders per unit of ``Z``.
+
+    The gap is 0 for never-constraining inputs and, with ``no_gap``, everywhere (BoARIO's short-cut).
+    """
+    n_sec, n = stock.shape
+    g = np.zeros((n_sec, n))
+    for s in nb.prange(n_sec):
+        counted = finite_inv[s] and not no_gap
+        for j in range(n):
+            short = goal_per_x[s, j] * opt_o[j] - stock[s, j]
+            gap = (short if (short > 0.0 or short != short) else 0.0) if counted else 0.0
+            want = gap * restore[s] + tech[s, j] * x[j]
+            z = zc[s, j]
+            g[s, j] = want / z if z != 0.0 else 0.0
+    return g
 
 
 def _per_sector(value: float | tuple[float, ...] | None, default: float, n_sectors: int, name: str) -> FloatArray:
@@ -314,18 +398,14 @@ def simulate(table: MrioTable, shocks: Shock | Sequence[Shock] = (), params: Ari
             np.maximum(alpha, 1.0, out=alpha)
         cap = x0 * (1.0 - delta) * alpha
         opt = np.minimum(demand, cap)
-        with np.errstate(invalid="ignore"):
-            by_input = np.where(counts, stock * inv_need, np.inf)  # output each input's stock allows
-        x = np.minimum(opt, by_input.min(axis=0))
-        limiting[t] = np.where(x < opt, by_input.argmin(axis=0), -1)
+        allowed, binding = _input_limit(stock, inv_need, counts)  # output the scarcest input's stock allows
+        x = np.minimum(opt, allowed)
+        limiting[t] = np.where(x < opt, binding, -1)
         share = np.divide(x, demand, out=np.zeros(n), where=demand != 0)
         c = cap / np.where(x0 > 0, x0, 1.0) if p.order_type == "alt" else np.ones(n)
         sums = blocks.weighted_column_sums(np.stack([c_prev * share, c]))
-        deliveries = g_prev * sums[0]
-        use = tech * x
-        if not (p.boario_tolerances and np.allclose(deliveries, use)):
-            stock = stock + deliveries - use  # inf - finite stays inf for never-constraining inputs
-        np.maximum(stock, 0.0, out=stock)  # rounding guard: x ≤ ns/(ψ n A^S) keeps use ≤ stock when ψ n ≥ 1
+        book = not (p.boario_tolerances and np.allclose(g_prev * sums[0], tech * x))
+        _restock(stock, g_prev, sums[0], tech, x, book)
         unmet = fd * (1.0 - share)
         rb_left = 0.0
         for rb, d in zip(reb, rb_dem, strict=True):
@@ -333,12 +413,10 @@ def simulate(table: MrioTable, shocks: Shock | Sequence[Shock] = (), params: Ari
             rb_left = rb_left + d.sum(axis=1) * (1.0 - share)
         # orders for the next step (BoARIO calc_orders): replace use, close the inventory gap over τ_inv
         opt_o = np.minimum(d_int + fd + rb_left, cap)
-        gap = np.where(finite_inv[:, None], np.maximum(goal_per_x * opt_o - stock, 0.0), 0.0)
-        if p.boario_tolerances and np.allclose(stock, np.where(finite_inv[:, None], goal_per_x * opt_o, inf_goal)):
-            gap[:] = 0.0
-        want = gap * restore[:, None] + use
+        no_gap = p.boario_tolerances and np.allclose(
+            stock, np.where(finite_inv[:, None], goal_per_x * opt_o, inf_goal))
         zc = sums[1] if p.order_type == "alt" else zc_daily
-        g = np.divide(want, zc, out=np.zeros((ns, n)), where=zc != 0)
+        g = _order_weights(stock, goal_per_x, opt_o, finite_inv, restore, tech, x, zc, no_gap)
         d_int = c * blocks.row_dots(g)
         out["x"][t], out["cap"][t], out["d"][t], out["unmet"][t] = x, cap, demand, unmet
         out["reb"][t], out["alpha"][t] = rb_tot, alpha
