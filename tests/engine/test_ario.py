@@ -59,6 +59,10 @@ def test_capacity_shock_propagates_rations_and_recovers():
     assert ratio[:3].min() == pytest.approx(1.0, rel=1e-12)  # before the event
     assert ratio[3, 1] == pytest.approx(0.2, rel=1e-12)  # capacity loss hits at occurrence
     assert ratio[3:60, 0].min() < 0.9  # A/farm, A/mill's customer, runs short of mill inputs
+    # an input is named exactly when inputs bind (output below demand and capacity); for A/farm it is mill
+    bound = res.production < np.minimum(res.demand, res.production_cap)
+    np.testing.assert_array_equal(res.limiting_input >= 0, bound)
+    assert bound[:, 0].sum() > 5 and np.all(res.limiting_input[bound[:, 0], 0] == 1)
     assert res.final_demand_unmet[3:20].sum() > 0  # households are rationed
     assert res.overproduction.max() > 1.0  # scarcity raises overproduction
     np.testing.assert_allclose(ratio[-1], 1.0, rtol=5e-3)  # back near equilibrium after a year
