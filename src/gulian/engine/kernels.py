@@ -28,6 +28,20 @@ FLOATS_PER_LINE = 8
 """float64 values per 64-byte cache line: the stride of :func:`group_prep`'s pre-read."""
 
 
+@nb.njit(cache=True, inline="always")
+def _pre_read(values, lo, hi, stride):
+    """Read ``values[lo:hi]`` in order, one value per cache line (``stride``), before a kernel reads them at random.
+
+    The hardware prefetcher then brings the lines into cache at stream speed, where random reads
+    would miss one at a time (docs/engine/propagate.md, "Speed"). Returns the sum of what it read,
+    which the caller returns too, only so that the compiler keeps the read.
+    """
+    acc = 0.0
+    for i in range(lo, hi, stride):
+        acc += values[i]
+    return acc
+
+
 USE, PC = 0, 1
 """Columns of the group table ``gtab`` that :func:`link_pass` reads: one 16-byte row per group.
 The customer's baseline ``x0_c`` and target days, constant in a run, come with the links instead
@@ -41,19 +55,15 @@ def group_prep(p_prev, grp_cust, x0g, gtab, a_sec, s_sec, blk_ptr, block):
 
     The use rate is 0 when the sector stock ``S_cσ`` is at or below EPS. Customers are taken in
     blocks of ``block`` (``blk_ptr`` as in :func:`pmax_pass`), so the gather of ``P_c`` stays in
-    cache; each block's ``P_c`` are first read in order, one per cache line, so they arrive at
-    stream speed rather than by random misses. The rate is computed for every group and a select
+    cache; each block's ``P_c`` are first read in order (:func:`_pre_read`). The rate is computed for every group and a select
     keeps 0 where it does not apply (empty stocks are common after a shock, and a branch on them
     mispredicts); ``error_model="numpy"`` lets those discarded divisions by zero give inf instead
-    of raising. ``x0g`` is the customer's baseline per group. Returns the sum of the pre-read
-    values, only so that the compiler keeps that read.
+    of raising. ``x0g`` is the customer's baseline per group. Returns :func:`_pre_read`'s sums.
     """
     n_sec = blk_ptr.shape[0]
     touched = 0.0
     for b in nb.prange(blk_ptr.shape[1] - 1):
-        acc = 0.0
-        for c in range(b * block, min(p_prev.size, (b + 1) * block), FLOATS_PER_LINE):
-            acc += p_prev[c]
+        acc = _pre_read(p_prev, b * block, min(p_prev.size, (b + 1) * block), FLOATS_PER_LINE)
         for sec in range(n_sec):
             for g in range(blk_ptr[sec, b], blk_ptr[sec, b + 1]):
                 pc = p_prev[grp_cust[g]]
@@ -110,13 +120,12 @@ def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, orders, deliv
     output (``x0_c = 0``) orders its baseline and uses nothing. ``x0_link`` is the customer's
     baseline per link; ``n_link`` the target days per link, empty when every link has the target ``n_all``.
 
-    Sector by sector (docs/engine/propagate.md, "Speed"): first a sequential read of the sector's
-    group rows, one per cache line, so that the hardware prefetcher brings them into L2 at stream
-    speed instead of one random miss at a time, and the zeroing of its sector stocks; then each
+    Sector by sector (docs/engine/propagate.md, "Speed"): first an in-order read of the sector's
+    group rows (:func:`_pre_read`), so they are in L2 before the random reads, and the zeroing of
+    its sector stocks; then each
     block of LINK_BLOCK links in three loops: a gather of its group rows (a short loop, so many of
     these reads are in flight at once), the arithmetic on sequential data (:func:`_stocks_and_orders`,
-    vectorized), and the sector-stock sums in link order. Returns the sum of the pre-read values,
-    only so that the compiler keeps that read.
+    vectorized), and the sector-stock sums in link order. Returns :func:`_pre_read`'s sums.
     """
     inv_tau = 1.0 / tau
     per_link = n_link.size > 0
@@ -128,8 +137,7 @@ def link_pass(a, x0_link, n_link, n_all, gidx, gtab, s_sec, stock, orders, deliv
         acc = 0.0
         for sec in range(chunk_sec[k], chunk_sec[k + 1]):
             g0, g1 = sec_grp[sec], sec_grp[sec + 1]
-            for g in range(g0, g1, ROWS_PER_LINE):
-                acc += gtab[g, USE]
+            acc += _pre_read(gtab[:, USE], g0, g1, ROWS_PER_LINE)
             for g in range(g0, g1):
                 s_sec[g] = 0.0
             for b0 in range(sec_link[sec], sec_link[sec + 1], LINK_BLOCK):
